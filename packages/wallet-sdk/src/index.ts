@@ -1,0 +1,1 @@
+export { OpenTspError, isProblem, type Problem, type ProblemCode } from './errors';

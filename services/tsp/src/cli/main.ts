@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../observability/logger';
+import { openDatabase } from '../store/database';
+import { migrateToLatest } from '../store/migrate';
+import { resolveDatabaseUrl, startTsp } from '../server';
+
+/**
+ * `opentsp`: the operator's command line. Each command reads the same configuration as the
+ * service (environment variables; see docs/operations.md).
+ */
+const program = new Command()
+  .name('opentsp')
+  .description('OpenTSP token service provider')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('start the TSP HTTP API (applies migrations first)')
+  .option('--sandbox', 'sandbox mode: embedded Postgres when DATABASE_URL is unset, generated sandbox keys')
+  .option('-p, --port <port>', 'port to listen on (default: $PORT or 8080)')
+  .action(async (options: { sandbox?: boolean; port?: string }) => {
+    const config = loadConfig(
+      options.port ? { ...process.env, PORT: options.port } : process.env,
+      options.sandbox ? { mode: 'sandbox' } : {},
+    );
+    const tsp = await startTsp(config);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        tsp.logger.info({ signal }, 'signal received');
+        tsp.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      });
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .option('--sandbox', 'use the embedded sandbox Postgres when DATABASE_URL is unset')
+  .action(async (options: { sandbox?: boolean }) => {
+    const config = loadConfig(process.env, options.sandbox ? { mode: 'sandbox' } : {});
+    const logger = createLogger({ level: config.logLevel });
+    const { url, embedded } = await resolveDatabaseUrl(config, logger);
+    const database = openDatabase({ connectionString: url, poolSize: 1 });
+    try {
+      const applied = await migrateToLatest(database.db);
+      process.stdout.write(
+        applied.length ? `applied: ${applied.map((m) => m.migrationName).join(', ')}\n` : 'database is up to date\n',
+      );
+    } finally {
+      await database.close();
+      await embedded?.stop();
+    }
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`opentsp: configuration error: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  process.stderr.write(`opentsp: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+import express, { type Express, type Response } from 'express';
+import helmet from 'helmet';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { pinoHttp } from 'pino-http';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { requestTimer, type Metrics } from '../observability/metrics';
+import type { DatabaseHandle } from '../store/database';
+import { IdempotencyRepository } from '../store/idempotency.repository';
+import { errorHandler, notImplemented } from './error-handler';
+import { idempotency } from './idempotency';
+import { loadOpenApiSpec } from './openapi-spec';
+import { requestId } from './request-id';
+import { systemRoutes } from './routes/system.routes';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  metrics: Metrics;
+}
+
+/** Request bodies are small JSON documents; anything larger is refused before parsing. */
+const BODY_LIMIT = '64kb';
+
+/**
+ * Builds the Express app. No `listen` here (see server.ts), so tests can start it on port 0.
+ * Order matters: request id → logging → security headers → body parsing → probes → contract
+ * validation → feature routes → 501 for contract paths not built yet → the error handler.
+ */
+export function createApp(deps: AppDependencies): Express {
+  const { config, logger, database, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => (res as unknown as Response).locals.requestId as string,
+      // Only method, path and status: bodies and query strings can carry card data.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  app.use(requestTimer(metrics));
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' }));
+
+  const spec = loadOpenApiSpec();
+  app.use(systemRoutes({ metrics, spec, ready: () => database.ping() }));
+
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: loadOpenApiSpec() as never,
+      validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
+      validateResponses: config.validateResponses ? { removeAdditional: false } : false,
+      validateSecurity: false,
+      ignoreUndocumented: false,
+      ignorePaths: /^\/docs\//,
+      $refParser: { mode: 'dereference' },
+    }),
+  );
+
+  const idempotencyRepository = new IdempotencyRepository(database.db, { lockMs: 30_000, retainMs: 24 * 3600_000 });
+  app.use(idempotency(idempotencyRepository, (res) => res.locals.principal?.clientId as string | undefined, logger));
+
+  // Contract paths without an implementation yet answer 501 with a problem, never a bare 404.
+  app.use(notImplemented);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,98 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { TspError, type ProblemCode } from '../domain/errors';
+import { problemFor, problemFromError, sendProblem } from './problem';
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  errors?: Array<{ path?: string; message?: string; errorCode?: string }>;
+  message?: string;
+}
+
+/** Errors raised by body-parser (express.json / urlencoded), by their `type`. */
+const BODY_PARSER_CODES: Record<string, ProblemCode> = {
+  'entity.parse.failed': 'malformed_json',
+  'entity.too.large': 'payload_too_large',
+  'encoding.unsupported': 'unsupported_media_type',
+  'charset.unsupported': 'unsupported_media_type',
+  'entity.verify.failed': 'validation_failed',
+  'request.aborted': 'validation_failed',
+};
+
+/** express-openapi-validator reports by HTTP status; each maps to one stable code. */
+const VALIDATOR_CODES: Record<number, ProblemCode> = {
+  400: 'validation_failed',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+const DETAIL: Partial<Record<ProblemCode, string>> = {
+  malformed_json: 'The request body is not valid JSON.',
+  payload_too_large: 'The request body is larger than this endpoint accepts.',
+  unsupported_media_type: 'This endpoint does not accept that Content-Type.',
+  not_found: 'No such resource or path.',
+  method_not_allowed: 'This path does not support that HTTP method.',
+  validation_failed: 'The request does not match the API contract.',
+};
+
+/**
+ * The one error middleware, mounted last. It turns every error into an RFC 9457 problem and
+ * never lets a stack trace, SQL text or card data reach the caller.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const requestId = res.locals.requestId as string | undefined;
+    const instance = req.path;
+    if (res.headersSent) {
+      logger.error({ err, requestId }, 'error after response started');
+      res.end();
+      return;
+    }
+    if (err instanceof TspError) {
+      sendProblem(res, problemFromError(err, requestId, instance));
+      return;
+    }
+    const e = (err ?? {}) as HttpLikeError;
+    const bodyCode = e.type ? BODY_PARSER_CODES[e.type] : undefined;
+    if (bodyCode) {
+      sendProblem(res, problemFor(bodyCode, DETAIL[bodyCode], { requestId, instance }));
+      return;
+    }
+    const status = e.status ?? e.statusCode;
+    const validatorCode = status ? VALIDATOR_CODES[status] : undefined;
+    if (validatorCode && Array.isArray(e.errors)) {
+      const errors =
+        validatorCode === 'validation_failed'
+          ? e.errors.map((item) => ({ path: item.path ?? '', message: item.message ?? 'invalid' }))
+          : undefined;
+      sendProblem(
+        res,
+        problemFor(validatorCode, DETAIL[validatorCode], { requestId, instance }, errors ? { errors } : {}),
+      );
+      return;
+    }
+    logger.error({ err, requestId }, 'unhandled error');
+    sendProblem(
+      res,
+      problemFor('internal_error', 'An internal error occurred; quote the requestId when reporting it.', {
+        requestId,
+        instance,
+      }),
+    );
+  };
+}
+
+/** Reached when a path is in the contract but no route implements it yet. */
+export const notImplemented: RequestHandler = (req, res) => {
+  sendProblem(
+    res,
+    problemFor('not_implemented', 'This operation is part of the contract but not implemented yet.', {
+      requestId: res.locals.requestId as string | undefined,
+      instance: req.path,
+    }),
+  );
+};

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { TspError } from '../domain/errors';
+import type { IdempotencyRepository } from '../store/idempotency.repository';
+
+/**
+ * `Idempotency-Key` on POST (DESIGN §4): the first response for a key is stored and replayed
+ * for every repeat with the same body (header `Idempotent-Replayed: true`); the same key with
+ * another body is a 422 `idempotency_key_reused`; a repeat while the first is still running is
+ * a 409 `idempotency_in_progress`. Keys are scoped per client, so clients cannot collide.
+ * 5xx answers are not stored: the client's retry runs the operation again.
+ */
+export function idempotency(
+  repository: IdempotencyRepository,
+  clientIdOf: (res: Response) => string | undefined,
+  logger: Logger,
+): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const key = req.get('idempotency-key');
+    if (req.method !== 'POST' || !key) return next();
+    const clientId = clientIdOf(res) ?? 'anonymous';
+    const hash = requestHash(req);
+    const begin = await repository.begin(clientId, key, hash);
+    switch (begin.kind) {
+      case 'replay':
+        res.setHeader('Idempotent-Replayed', 'true');
+        res
+          .status(begin.status)
+          .type(begin.status >= 400 ? 'application/problem+json' : 'application/json')
+          .send(JSON.stringify(begin.body));
+        return;
+      case 'mismatch':
+        throw new TspError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body.');
+      case 'in_progress':
+        res.setHeader('Retry-After', '1');
+        throw new TspError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed.');
+      case 'proceed':
+        break;
+    }
+    res.locals.idempotency = { clientId, key };
+    const send = res.send.bind(res);
+    let recorded = false;
+    res.send = ((body?: unknown) => {
+      if (!recorded) {
+        recorded = true;
+        const status = res.statusCode;
+        const done =
+          status >= 500
+            ? repository.release(clientId, key)
+            : repository.complete(clientId, key, status, parseBody(body));
+        done.catch((err: unknown) => logger.error({ err }, 'could not record idempotent response'));
+      }
+      return send(body);
+    }) as Response['send'];
+    next();
+  };
+}
+
+function parseBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body instanceof Buffer ? JSON.parse(body.toString('utf8')) : body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+function requestHash(req: Request): string {
+  return createHash('sha256')
+    .update(req.method)
+    .update('\0')
+    .update(req.originalUrl.split('?')[0] ?? '')
+    .update('\0')
+    .update(canonicalJson(req.body))
+    .digest('hex');
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

@@ -1,0 +1,95 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Config } from './config';
+import { createApp } from './http/app';
+import { createLogger, type Logger } from './observability/logger';
+import { createMetrics } from './observability/metrics';
+import { openDatabase, type DatabaseHandle } from './store/database';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
+import { migrateToLatest } from './store/migrate';
+
+export interface RunningTsp {
+  readonly url: string;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly database: DatabaseHandle;
+  /** Drains connections, closes the pool and stops the embedded Postgres (if any). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Resolves the database the TSP will use: `DATABASE_URL` when configured, otherwise an
+ * embedded Postgres kept under `<dataDir>/postgres` (sandbox).
+ */
+export async function resolveDatabaseUrl(
+  config: Config,
+  logger: Logger,
+): Promise<{ url: string; embedded?: EmbeddedPostgresHandle }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  logger.warn({ dataDir: config.dataDir }, 'DATABASE_URL is not set: starting an embedded Postgres (sandbox only)');
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(config.dataDir, 'postgres'),
+    persistent: true,
+    onLog: (line) => logger.debug({ component: 'embedded-postgres' }, line),
+  });
+  return { url: embedded.url, embedded };
+}
+
+/** Starts the whole service: database, migrations, HTTP listener, signal handling. */
+export async function startTsp(config: Config, logger = createLogger({ level: config.logLevel })): Promise<RunningTsp> {
+  const resolved = await resolveDatabaseUrl(config, logger);
+  const embedded = resolved.embedded;
+  const database = openDatabase({ connectionString: resolved.url, poolSize: config.databasePoolSize });
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length) logger.info({ migrations: applied.map((m) => m.migrationName) }, 'migrations applied');
+  } catch (err) {
+    await database.close();
+    await embedded?.stop();
+    throw err;
+  }
+  const app = createApp({ config, logger, database, metrics: createMetrics() });
+  const server = await listen(app.listen.bind(app), config.port, config.host);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, mode: config.mode }, 'OpenTSP listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: draining connections');
+      await closeServer(server, config.shutdownGraceMs);
+      await database.close();
+      await embedded?.stop();
+      logger.info('stopped');
+    })());
+  return { url, port, logger, database, stop };
+}
+
+function listen(
+  listenFn: (port: number, host: string, cb: () => void) => Server,
+  port: number,
+  host: string,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = listenFn(port, host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, then cuts what is left after `graceMs`. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

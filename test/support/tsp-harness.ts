@@ -1,0 +1,68 @@
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import type { Express } from 'express';
+import { loadConfig, type Config } from '../../services/tsp/src/config';
+import { createApp } from '../../services/tsp/src/http/app';
+import { createLogger, type Logger } from '../../services/tsp/src/observability/logger';
+import { createMetrics } from '../../services/tsp/src/observability/metrics';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+/** Every log line the app under test wrote, as raw text (what an operator's log store gets). */
+export class CapturedLogs {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestTsp {
+  app: Express;
+  /** Base URL of the app listening on 127.0.0.1 (random port). */
+  url: string;
+  db: TestDatabase;
+  logs: CapturedLogs;
+  logger: Logger;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * The TSP app on its own fresh database, listening on a random local port, with its logs
+ * captured. Use one per test file (beforeAll / afterAll).
+ */
+export async function startTestTsp(env: Record<string, string> = {}): Promise<TestTsp> {
+  const db = await createTestDatabase();
+  const config = loadConfig(
+    { OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'debug', OPENTSP_VALIDATE_RESPONSES: 'true', ...env },
+    { databaseUrl: db.url, port: 0 },
+  );
+  const logs = new CapturedLogs();
+  const logger = createLogger({ level: config.logLevel, destination: logs.stream });
+  const app = createApp({ config, logger, database: db, metrics: createMetrics() });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    db,
+    logs,
+    logger,
+    config,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await db.drop();
+    },
+  };
+}
