@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../services/tsp/src/config';
+import { createServices, type Services } from '../../services/tsp/src/compose';
+import type { ServiceContext } from '../../services/tsp/src/context';
 import { createApp } from '../../services/tsp/src/http/app';
 import { createLogger, type Logger } from '../../services/tsp/src/observability/logger';
 import { createMetrics } from '../../services/tsp/src/observability/metrics';
@@ -29,6 +31,8 @@ export interface TestTsp {
   logs: CapturedLogs;
   logger: Logger;
   config: Config;
+  services: Services;
+  ctx: ServiceContext;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,9 @@ export async function startTestTsp(env: Record<string, string> = {}): Promise<Te
   );
   const logs = new CapturedLogs();
   const logger = createLogger({ level: config.logLevel, destination: logs.stream });
-  const app = createApp({ config, logger, database: db, metrics: createMetrics() });
+  const ctx: ServiceContext = { config, logger, database: db, metrics: createMetrics() };
+  const services = await createServices(ctx);
+  const app = createApp({ ...ctx, services });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -57,6 +63,8 @@ export async function startTestTsp(env: Record<string, string> = {}): Promise<Te
     logs,
     logger,
     config,
+    services,
+    ctx,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Config } from './config';
+import { createServices, startBackgroundWork } from './compose';
+import type { ServiceContext } from './context';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -48,7 +50,10 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
     await embedded?.stop();
     throw err;
   }
-  const app = createApp({ config, logger, database, metrics: createMetrics() });
+  const ctx: ServiceContext = { config, logger, database, metrics: createMetrics() };
+  const services = await createServices(ctx);
+  const stopBackgroundWork = startBackgroundWork(services);
+  const app = createApp({ ...ctx, services });
   const server = await listen(app.listen.bind(app), config.port, config.host);
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -63,6 +68,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
     (stopping ??= (async () => {
       logger.info('shutting down: draining connections');
       await closeServer(server, config.shutdownGraceMs);
+      await stopBackgroundWork();
       await database.close();
       await embedded?.stop();
       logger.info('stopped');

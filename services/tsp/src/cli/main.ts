@@ -5,6 +5,9 @@ import { createLogger } from '../observability/logger';
 import { openDatabase } from '../store/database';
 import { migrateToLatest } from '../store/migrate';
 import { resolveDatabaseUrl, startTsp } from '../server';
+import { registerAuditCommands } from './commands/audit';
+import { registerKeysCommands } from './commands/keys';
+import { registerRegistryCommands } from './commands/registry';
 
 /**
  * `opentsp`: the operator's command line. Each command reads the same configuration as the
@@ -56,6 +59,10 @@ program
       await embedded?.stop();
     }
   });
+
+registerAuditCommands(program);
+registerKeysCommands(program);
+registerRegistryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

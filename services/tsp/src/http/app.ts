@@ -2,22 +2,19 @@ import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { pinoHttp } from 'pino-http';
-import type { Config } from '../config';
-import type { Logger } from '../observability/logger';
-import { requestTimer, type Metrics } from '../observability/metrics';
-import type { DatabaseHandle } from '../store/database';
+import { featureRouters, type Services } from '../compose';
+import type { ServiceContext } from '../context';
+import { requestTimer } from '../observability/metrics';
 import { IdempotencyRepository } from '../store/idempotency.repository';
+import { authenticate, principalOf } from './auth';
 import { errorHandler, notImplemented } from './error-handler';
 import { idempotency } from './idempotency';
 import { loadOpenApiSpec } from './openapi-spec';
 import { requestId } from './request-id';
 import { systemRoutes } from './routes/system.routes';
 
-export interface AppDependencies {
-  config: Config;
-  logger: Logger;
-  database: DatabaseHandle;
-  metrics: Metrics;
+export interface AppDependencies extends ServiceContext {
+  services: Services;
 }
 
 /** Request bodies are small JSON documents; anything larger is refused before parsing. */
@@ -26,10 +23,10 @@ const BODY_LIMIT = '64kb';
 /**
  * Builds the Express app. No `listen` here (see server.ts), so tests can start it on port 0.
  * Order matters: request id → logging → security headers → body parsing → probes → contract
- * validation → feature routes → 501 for contract paths not built yet → the error handler.
+ * validation → authentication → idempotency → feature routes → 501 for contract paths not built yet → the error handler.
  */
 export function createApp(deps: AppDependencies): Express {
-  const { config, logger, database, metrics } = deps;
+  const { config, logger, database, metrics, services } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -83,8 +80,10 @@ export function createApp(deps: AppDependencies): Express {
     }),
   );
 
+  app.use(authenticate(services.identity.authenticator));
   const idempotencyRepository = new IdempotencyRepository(database.db, { lockMs: 30_000, retainMs: 24 * 3600_000 });
-  app.use(idempotency(idempotencyRepository, (res) => res.locals.principal?.clientId as string | undefined, logger));
+  app.use(idempotency(idempotencyRepository, (res) => principalOf(res)?.clientId, logger));
+  for (const router of featureRouters(services, deps)) app.use(router);
 
   // Contract paths without an implementation yet answer 501 with a problem, never a bare 404.
   app.use(notImplemented);

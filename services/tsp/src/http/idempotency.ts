@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { TspError } from '../domain/errors';
+import { canonicalJson } from '../util/canonical-json';
 import type { IdempotencyRepository } from '../store/idempotency.repository';
 
 /**
@@ -74,14 +75,4 @@ function requestHash(req: Request): string {
     .update('\0')
     .update(canonicalJson(req.body))
     .digest('hex');
-}
-
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` hash the same. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }

@@ -1,9 +1,17 @@
 /**
  * The Kysely view of the database: one entry per table, each table's row type in its own
- * `<table>.table.ts`. Migrations in ./migrations are the truth; keep this in step with them.
+ * `<table>.table.ts`, grouped by the area that owns it. Migrations in ./migrations are the
+ * truth; keep this in step with them.
  */
+import type { AuditEntriesTable } from './audit-entries.table';
 import type { IdempotencyKeysTable } from './idempotency-keys.table';
+import type { VaultTables } from './vault.tables';
+import type { IdentityTables } from './identity.tables';
+import type { RiskTables } from './risk.tables';
 
-export interface Database {
+export interface FoundationTables {
   idempotency_keys: IdempotencyKeysTable;
+  audit_entries: AuditEntriesTable;
 }
+
+export interface Database extends FoundationTables, VaultTables, IdentityTables, RiskTables {}

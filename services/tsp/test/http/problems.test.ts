@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
+import { createServices } from '../../src/compose';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
@@ -95,7 +96,8 @@ describe('readiness when the database is down', () => {
   it('reports service_unavailable on /readyz but stays alive on /healthz', async () => {
     const database = openDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMs: 500 });
     const config = loadConfig({ OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'silent' }, { databaseUrl: 'postgres://x@127.0.0.1:1/none' });
-    const app = createApp({ config, logger: createLogger({ level: 'silent' }), database, metrics: createMetrics() });
+    const ctx = { config, logger: createLogger({ level: 'silent' }), database, metrics: createMetrics() };
+    const app = createApp({ ...ctx, services: await createServices(ctx) });
     try {
       const ready = await request(app).get('/readyz');
       expectProblem(ready, 503, 'service_unavailable');

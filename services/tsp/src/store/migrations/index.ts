@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation';
+import * as audit from './0002-audit';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so the bundle,
@@ -7,4 +8,5 @@ import * as foundation from './0001-foundation';
  */
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-audit': audit,
 };

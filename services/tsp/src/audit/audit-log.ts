@@ -1,0 +1,62 @@
+import type { Logger } from '../observability/logger';
+import { PAN_MASK, scrubCardNumbers } from '../observability/card-data-scrubber';
+import { auditRepository, type AuditVerification, type NewAuditEntry } from '../store/audit.repository';
+import type { Executor } from '../store/transaction';
+
+export type { NewAuditEntry, AuditVerification };
+
+/**
+ * The audit log as the domain sees it. `append` runs inside the caller's transaction, so an
+ * audited change and its entry commit together. A background chainer links entries into the
+ * SHA-256 hash chain shortly after they commit; `verify` proves the chain.
+ */
+export interface AuditLog {
+  append(tx: Executor, entry: NewAuditEntry): Promise<string>;
+  /** Chains every committed, unchained entry now (also done in the background). */
+  flush(): Promise<number>;
+  verify(range?: { fromSeq?: number; toSeq?: number }): Promise<AuditVerification>;
+  /** Starts the periodic chainer; returns a function that stops it. */
+  startChainer(intervalMs?: number): () => Promise<void>;
+}
+
+export class AuditDataError extends Error {
+  override readonly name = 'AuditDataError';
+}
+
+export function createAuditLog(db: Executor, logger: Logger): AuditLog {
+  const flush = async () => {
+    let total = 0;
+    for (;;) {
+      const chained = await auditRepository.chainPending(db);
+      total += chained;
+      if (chained < 5_000) return total;
+    }
+  };
+  return {
+    async append(tx, entry) {
+      // Card data never enters the audit log (PCI DSS 4.0 req. 3.3, 10.2). A PAN reaching
+      // here is a programming error: refuse loudly rather than store it.
+      const details = JSON.stringify(entry.details ?? {});
+      if (scrubCardNumbers(details).includes(PAN_MASK)) {
+        throw new AuditDataError(`audit details for ${entry.action} contain a card number`);
+      }
+      return auditRepository.append(tx, entry);
+    },
+    flush,
+    async verify(range) {
+      await flush();
+      return auditRepository.verify(db, range);
+    },
+    startChainer(intervalMs = 500) {
+      let running: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        running = flush().catch((err: unknown) => logger.warn({ err }, 'audit chainer failed; will retry'));
+      }, intervalMs);
+      timer.unref();
+      return async () => {
+        clearInterval(timer);
+        await running;
+      };
+    },
+  };
+}

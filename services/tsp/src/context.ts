@@ -1,0 +1,15 @@
+import type { Config } from './config';
+import type { Logger } from './observability/logger';
+import type { Metrics } from './observability/metrics';
+import type { DatabaseHandle } from './store/database';
+
+/** What every area's factory receives: configuration, the database, logging and metrics. */
+export interface ServiceContext {
+  readonly config: Config;
+  readonly database: DatabaseHandle;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A background task an area runs while the service is up; `stop` resolves once it is idle. */
+export type StopFn = () => Promise<void>;

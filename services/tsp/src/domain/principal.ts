@@ -1,0 +1,33 @@
+import type { components } from '@opentsp/api-types';
+
+export type ClientRole = components['schemas']['ClientRole'];
+
+/** OAuth2 scopes of the API (see `components.securitySchemes.oauth2` in the contract). */
+export type Scope =
+  | 'tokens:provision'
+  | 'tokens:read'
+  | 'tokens:manage'
+  | 'tokens:cryptogram'
+  | 'push:create'
+  | 'issuer:tokens'
+  | 'issuer:cards'
+  | 'detokenize'
+  | 'admin';
+
+/**
+ * Who is calling, as proven by the access token. Every domain operation receives one and
+ * enforces tenancy with it (DESIGN §5): a token requestor sees only its tokens (`trid`), an
+ * issuer only tokens of its BIN ranges (`issuerId`), an acquirer only within a token's domain
+ * (`merchantIds`).
+ */
+export interface Principal {
+  readonly clientId: string;
+  readonly role: ClientRole;
+  readonly scopes: readonly Scope[];
+  /** Token requestors (wallet, cof_merchant). */
+  readonly trid?: string;
+  /** Issuers. */
+  readonly issuerId?: string;
+  /** Acquirers and card-on-file merchants. */
+  readonly merchantIds?: readonly string[];
+}

@@ -1,0 +1,52 @@
+import type { RequestHandler, Response } from 'express';
+import { AccessError } from '../domain/errors';
+import type { Principal, Scope } from '../domain/principal';
+
+/**
+ * Turns a bearer access token into a `Principal`, or throws an `AccessError` (401 codes:
+ * `token_invalid`, `token_expired`, `client_suspended`). Implemented by the identity area;
+ * it must not touch the database on the request path.
+ */
+export interface Authenticator {
+  authenticate(accessToken: string): Principal;
+}
+
+/** The principal of an authenticated request (set by `authenticate`). */
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+/** Reads `Authorization: Bearer …` when present and sets `res.locals.principal`. */
+export function authenticate(authenticator: Authenticator): RequestHandler {
+  return (req, res, next) => {
+    const header = req.get('authorization');
+    if (!header || !/^bearer /i.test(header)) return next();
+    res.locals.principal = authenticator.authenticate(header.slice(7).trim());
+    next();
+  };
+}
+
+/**
+ * Guards a route: 401 `unauthorized` without a valid access token, 403 `insufficient_scope`
+ * when the token lacks every listed scope.
+ */
+export function requireScope(...anyOf: Scope[]): RequestHandler {
+  return (_req, res, next) => {
+    const principal = principalOf(res);
+    if (!principal) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="opentsp"');
+      throw new AccessError('unauthorized', 'An access token is required (Authorization: Bearer …).');
+    }
+    if (!anyOf.some((scope) => principal.scopes.includes(scope))) {
+      throw new AccessError('insufficient_scope', `This operation needs scope ${anyOf.join(' or ')}.`);
+    }
+    next();
+  };
+}
+
+/** The principal of a request that passed `requireScope` (throws if misused without it). */
+export function requirePrincipal(res: Response): Principal {
+  const principal = principalOf(res);
+  if (!principal) throw new AccessError('unauthorized', 'An access token is required.');
+  return principal;
+}

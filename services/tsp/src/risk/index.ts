@@ -1,0 +1,9 @@
+import type { ServiceContext } from '../context';
+
+/** What the risk area provides: the engine that decides provisioning and detokenization. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RiskServices {}
+
+export async function createRiskServices(_ctx: ServiceContext): Promise<RiskServices> {
+  return {};
+}
