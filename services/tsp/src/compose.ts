@@ -26,9 +26,9 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
   const uow = unitOfWork(db);
   const audit = createAuditLog(db, ctx.logger);
-  const vault = await createVaultServices(ctx);
-  const identity = await createIdentityServices(ctx, vault);
-  const risk = await createRiskServices(ctx);
+  const vault = await createVaultServices(ctx, audit);
+  const identity = await createIdentityServices(ctx, vault, audit);
+  const risk = await createRiskServices(ctx, audit);
   return { uow, audit, vault, identity, risk };
 }
 

@@ -7,6 +7,8 @@ import type { ServiceContext } from '../context';
 import { requestTimer } from '../observability/metrics';
 import { IdempotencyRepository } from '../store/idempotency.repository';
 import { authenticate, principalOf } from './auth';
+import { rateLimit } from './rate-limit';
+import { enforceContractSecurity } from './contract-security';
 import { errorHandler, notImplemented } from './error-handler';
 import { idempotency } from './idempotency';
 import { loadOpenApiSpec } from './openapi-spec';
@@ -81,6 +83,8 @@ export function createApp(deps: AppDependencies): Express {
   );
 
   app.use(authenticate(services.identity.authenticator));
+  app.use(enforceContractSecurity());
+  app.use(rateLimit(services, deps));
   const idempotencyRepository = new IdempotencyRepository(database.db, { lockMs: 30_000, retainMs: 24 * 3600_000 });
   app.use(idempotency(idempotencyRepository, (res) => principalOf(res)?.clientId, logger));
   for (const router of featureRouters(services, deps)) app.use(router);

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log';
 import type { ServiceContext } from '../context';
 import { createEphemeralKeyRing, type TspKeyRing } from './tsp-key-ring';
 
@@ -6,6 +7,6 @@ export interface VaultServices {
   keyRing: TspKeyRing;
 }
 
-export async function createVaultServices(_ctx: ServiceContext): Promise<VaultServices> {
+export async function createVaultServices(_ctx: ServiceContext, _audit: AuditLog): Promise<VaultServices> {
   return { keyRing: await createEphemeralKeyRing() };
 }

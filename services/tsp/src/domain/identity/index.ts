@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../audit/audit-log';
 import type { ServiceContext } from '../../context';
 import type { Authenticator } from '../../http/auth';
 import type { VaultServices } from '../../vault';
@@ -8,7 +9,7 @@ export interface IdentityServices {
   authenticator: Authenticator;
 }
 
-export async function createIdentityServices(_ctx: ServiceContext, _vault: VaultServices): Promise<IdentityServices> {
+export async function createIdentityServices(_ctx: ServiceContext, _vault: VaultServices, _audit: AuditLog): Promise<IdentityServices> {
   return {
     authenticator: {
       authenticate() {
