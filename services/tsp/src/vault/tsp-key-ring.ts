@@ -14,6 +14,20 @@ export interface TspKeyRing {
   decryptionKeys(): KeySet;
   /** Public keys of every non-retired key, for the JWKS endpoint and local verification. */
   publicJwks(): Jwks;
+  /**
+   * Whether `kid` is a live key of the ring, reloading from the database first when it is
+   * unknown (another process may have rotated). Reloads are rate-limited, so a flood of
+   * made-up kids costs nothing. Call it before failing a JWE/JWS on an unknown `kid`.
+   *
+   * @example
+   * ```ts
+   * if (!keyRing.decryptionKeys().has(kid) && !(await keyRing.ensureKid?.(kid))) throw jweInvalid();
+   * ```
+   * Optional so in-memory rings (tests, tools) need not implement it.
+   */
+  ensureKid?(kid: string): Promise<boolean>;
+  /** Reloads the ring now (the persistent ring also does so in the background every 30 s). */
+  refresh?(): Promise<void>;
 }
 
 /**
@@ -29,5 +43,7 @@ export async function createEphemeralKeyRing(): Promise<TspKeyRing> {
     signingKey: () => signing,
     decryptionKeys: () => keys,
     publicJwks: () => keys.toPublicJwks(),
+    ensureKid: async (kid) => keys.has(kid),
+    refresh: async () => undefined,
   };
 }

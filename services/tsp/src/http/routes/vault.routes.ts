@@ -1,8 +1,37 @@
 import { Router } from 'express';
 import type { Services } from '../../compose';
 import type { ServiceContext } from '../../context';
+import { requirePrincipal, requireScope } from '../auth';
 
-/** HTTP routes of the vault area. */
-export function vaultRoutes(_services: Services, _ctx: ServiceContext): Router {
-  return Router();
+/** Clients cache the JWKS briefly and re-fetch on an unknown `kid` (contract: CacheControlPublic). */
+const JWKS_CACHE_CONTROL = 'public, max-age=300';
+
+/**
+ * HTTP routes of the vault area: the TSP's public keys and KEK administration. Thin: each
+ * handler calls one vault function and returns its result as the contract's shape.
+ */
+export function vaultRoutes(services: Services, _ctx: ServiceContext): Router {
+  const router = Router();
+  const { vault } = services;
+
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('Cache-Control', JWKS_CACHE_CONTROL);
+    res.json(vault.keyRing.publicJwks());
+  });
+
+  router.get('/v1/admin/keys', requireScope('admin'), async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await vault.keys.status());
+  });
+
+  router.post('/v1/admin/keys/rotate', requireScope('admin'), async (_req, res) => {
+    const principal = requirePrincipal(res);
+    const rotation = await vault.keys.rotate(
+      { type: 'client', clientId: principal.clientId },
+      res.locals.requestId as string | undefined,
+    );
+    res.status(202).json(rotation);
+  });
+
+  return router;
 }
