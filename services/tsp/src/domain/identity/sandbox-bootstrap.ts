@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../../config';
+import { luhnCheckDigit } from '../card/luhn';
+import type { AdminContext, IdentityServices } from '.';
+import type { CreateClientRequest } from './clients';
+import type { Client, Issuer } from './records';
+
+/**
+ * Sandbox bootstrap (DESIGN §7a): a sandbox TSP starts with one issuer, one wallet, one
+ * acquirer and one admin, creating them if absent. Their credentials go to
+ * `<dataDir>/sandbox.json` (mode 0600) and a banner on stdout. Idempotent across restarts:
+ * credentials are kept in the file; when the file is gone but the clients exist, their secrets
+ * are rotated (the old ones revoked) and the file rewritten.
+ *
+ * The banner never prints the test card numbers: they are PAN-shaped and belong only in the file.
+ */
+export interface SandboxClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface SandboxCredentials {
+  issuer: SandboxClientCredentials & {
+    issuerId: string;
+    cardBinRange: Issuer['cardBinRanges'][number];
+    tokenBinRange: Issuer['tokenBinRanges'][number];
+    /** Luhn-valid PANs in the card BIN range; the issuer simulator decides on the last four. */
+    testCards: { approve: string; stepUp: string; decline: string };
+  };
+  wallet: SandboxClientCredentials & { trid: string };
+  acquirer: SandboxClientCredentials & { merchantIds: string[]; responseEncryptionKey?: unknown };
+  admin: SandboxClientCredentials;
+}
+
+const NAMES = { issuer: 'Sandbox Bank', wallet: 'Sandbox Wallet', acquirer: 'Sandbox Acquirer', admin: 'Sandbox Admin' } as const;
+const CARD_BIN = { prefix: '621234', panLength: 16 };
+const TOKEN_BIN = { prefix: '628812', tokenLength: 16 };
+const MERCHANT_IDS = ['898310048160001'];
+const SYSTEM: AdminContext = { actor: { type: 'system' } };
+
+/** A Luhn-valid 16-digit PAN in the sandbox card BIN whose last four start with `lastDigits`. */
+function testPan(lastDigits: string): string {
+  const partial = CARD_BIN.prefix + '100001' + lastDigits;
+  return partial + luhnCheckDigit(partial);
+}
+
+async function readSandboxFile(file: string): Promise<Partial<SandboxCredentials>> {
+  if (!existsSync(file)) return {};
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Partial<SandboxCredentials>;
+  } catch {
+    return {};
+  }
+}
+
+/** Creates (or finds) the sandbox parties, writes sandbox.json and prints the banner. */
+export async function bootstrapSandbox(
+  identity: IdentityServices,
+  config: Config,
+  print: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<SandboxCredentials> {
+  await identity.refreshRegistry();
+  const file = path.join(config.dataDir, 'sandbox.json');
+  const saved = await readSandboxFile(file);
+
+  const issuer = (await identity.issuers.list({ limit: 200 })).data.find((i) => i.name === NAMES.issuer)
+    ?? (await identity.issuers.create(SYSTEM, {
+      name: NAMES.issuer,
+      country: 'CN',
+      cardBinRanges: [CARD_BIN],
+      tokenBinRanges: [TOKEN_BIN],
+      standInDecision: 'step_up',
+      decisionUrl: 'http://127.0.0.1:8090/decisions',
+      otpDeliveryUrl: 'http://127.0.0.1:8090/otp-deliveries',
+    }));
+
+  /** The named client with its secret: kept from the file, rotated, or newly created. */
+  const ensure = async (
+    request: CreateClientRequest,
+    savedEntry: Partial<SandboxClientCredentials> | undefined,
+  ): Promise<{ client: Client; secret: string; responseEncryptionKey?: unknown }> => {
+    const existing = (await identity.clients.list({ role: request.role, limit: 200 })).data.find((c) => c.name === request.name);
+    if (existing) {
+      if (savedEntry?.clientId === existing.clientId && savedEntry.clientSecret) return { client: existing, secret: savedEntry.clientSecret };
+      const rotation = await identity.clients.rotateSecret(SYSTEM, existing.clientId, 0);
+      return { client: existing, secret: rotation.clientSecret };
+    }
+    const created = await identity.clients.create(SYSTEM, request);
+    return { client: created.client, secret: created.clientSecret ?? '', responseEncryptionKey: created.responseEncryptionKey };
+  };
+
+  const basic = { tokenEndpointAuthMethod: 'client_secret_basic' } as const;
+  const bank = await ensure({ ...basic, role: 'issuer', name: NAMES.issuer, issuerId: issuer.issuerId }, saved.issuer);
+  const wallet = await ensure(
+    { ...basic, role: 'wallet', name: NAMES.wallet, appUri: 'opentspwallet://push', webUri: 'http://localhost:8080/console/wallet' },
+    saved.wallet,
+  );
+  const acquirer = await ensure(
+    { ...basic, role: 'acquirer', name: NAMES.acquirer, merchantIds: MERCHANT_IDS, responseEncryption: { alg: 'A256GCMKW' } },
+    saved.acquirer,
+  );
+  const admin = await ensure({ ...basic, role: 'admin', name: NAMES.admin }, saved.admin);
+
+  const responseKey = acquirer.responseEncryptionKey ?? (saved.acquirer?.clientId === acquirer.client.clientId ? saved.acquirer.responseEncryptionKey : undefined);
+  const credentials: SandboxCredentials = {
+    issuer: {
+      clientId: bank.client.clientId,
+      clientSecret: bank.secret,
+      issuerId: issuer.issuerId,
+      cardBinRange: issuer.cardBinRanges[0] ?? CARD_BIN,
+      tokenBinRange: issuer.tokenBinRanges[0] ?? TOKEN_BIN,
+      testCards: { approve: testPan('234'), stepUp: testPan('111'), decline: testPan('000') },
+    },
+    wallet: { clientId: wallet.client.clientId, clientSecret: wallet.secret, trid: wallet.client.trid ?? '' },
+    acquirer: {
+      clientId: acquirer.client.clientId,
+      clientSecret: acquirer.secret,
+      merchantIds: acquirer.client.merchantIds ?? MERCHANT_IDS,
+      ...(responseKey ? { responseEncryptionKey: responseKey } : {}),
+    },
+    admin: { clientId: admin.client.clientId, clientSecret: admin.secret },
+  };
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  print(banner(credentials, config.publicUrl, file));
+  return credentials;
+}
+
+function banner(c: SandboxCredentials, publicUrl: string, file: string): string {
+  const range = `${c.issuer.tokenBinRange.prefix} (${c.issuer.tokenBinRange.tokenLength} digits)`;
+  return [
+    '',
+    '  OpenTSP sandbox clients (also in ' + file + ', with test card numbers):',
+    `    issuer    ${c.issuer.clientId}  secret ${c.issuer.clientSecret}  issuer ${c.issuer.issuerId}  token BIN ${range}`,
+    `    wallet    ${c.wallet.clientId}  secret ${c.wallet.clientSecret}  TRID ${c.wallet.trid}`,
+    `    acquirer  ${c.acquirer.clientId}  secret ${c.acquirer.clientSecret}`,
+    `    admin     ${c.admin.clientId}  secret ${c.admin.clientSecret}`,
+    '',
+    '  Next, get an access token for the wallet:',
+    `    curl -s -u '${c.wallet.clientId}:${c.wallet.clientSecret}' -d grant_type=client_credentials ${publicUrl}/oauth2/token`,
+    '',
+    '',
+  ].join('\n');
+}
