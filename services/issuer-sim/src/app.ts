@@ -1,12 +1,37 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { components } from '@opentsp/api-types';
 import { decide, DEFAULT_DECISION_RULES, type DecisionRule } from './decision-rules';
+import { verifyTspSignature } from './signature';
+import { httpJwksSource, type JwksSource } from './tsp-jwks';
+import { WebhookInbox, type ReceivedWebhook } from './webhook-inbox';
 
 type TokenActivationRequest = components['schemas']['TokenActivationRequest'];
 type OtpDeliveryRequest = components['schemas']['OtpDeliveryRequest'];
 
+/** How the simulated bank answers the TSP: normally, with 503s, or not at all (hang). */
+export type Availability = 'up' | 'down' | 'hang';
+
 export interface IssuerSimOptions {
   rules?: readonly DecisionRule[];
+  /** Base URL of the TSP: its JWKS verifies `OpenTSP-Signature` on every call from it. */
+  tspUrl?: string;
+  /** Or a JWKS source directly (tests). Without either, signatures are not checked (demo only). */
+  jwks?: JwksSource;
+}
+
+/** The simulator's state, for tests and the demo. */
+export interface IssuerSimState {
+  availability: Availability;
+  readonly webhooks: WebhookInbox;
+  /** Last code per token (stands in for the cardholder's phone). */
+  readonly otpInbox: Map<string, OtpDeliveryRequest>;
+  /** Every decision request received (no card data: the TSP sends last 4 only). */
+  readonly decisionRequests: TokenActivationRequest[];
+}
+
+export interface IssuerSim {
+  app: Express;
+  state: IssuerSimState;
 }
 
 /**
@@ -14,41 +39,77 @@ export interface IssuerSimOptions {
  * - `POST /decisions` answers token activation requests (approve / step-up / decline);
  * - `POST /otp-deliveries` receives one-time codes the TSP asks the bank to send, and
  *   `GET /otp-deliveries/latest?tokenRef=` hands the last one to tests and the demo, standing
- *   in for the cardholder's phone.
- * A real bank implements the first two against its own systems.
+ *   in for the cardholder's phone;
+ * - `POST /webhooks` (and `/webhooks/<receiver>`, e.g. a wallet's) receives token events,
+ *   `GET /webhooks/received` lists them;
+ * - `POST /control/availability` `{ "mode": "up" | "down" | "hang" }` simulates an outage
+ *   (for the TSP's stand-in decision).
+ * Every call from the TSP must carry a valid `OpenTSP-Signature` when a JWKS is configured.
+ * A real bank implements the first three against its own systems.
  */
-export function createIssuerSimApp(options: IssuerSimOptions = {}): Express {
+export function createIssuerSim(options: IssuerSimOptions = {}): IssuerSim {
   const rules = options.rules ?? DEFAULT_DECISION_RULES;
-  const otpInbox = new Map<string, OtpDeliveryRequest>();
+  const jwks = options.jwks ?? (options.tspUrl ? httpJwksSource(options.tspUrl) : undefined);
+  const state: IssuerSimState = { availability: 'up', webhooks: new WebhookInbox(), otpInbox: new Map(), decisionRequests: [] };
+  const signed: RequestHandler = jwks ? verifyTspSignature(jwks) : (_req, _res, next) => next();
+  const available: RequestHandler = (_req, res, next) => {
+    if (state.availability === 'down') {
+      res.status(503).json({ error: 'issuer host unavailable (simulated)' });
+      return;
+    }
+    if (state.availability === 'hang') return; // never answers: the TSP's timeout must fire
+    next();
+  };
+
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '64kb' }));
+  // Keep the exact body bytes: the signature covers them, not a re-serialisation.
+  app.use(
+    express.json({
+      limit: '256kb',
+      verify: (req, _res, buf) => {
+        (req as unknown as { rawBody: Buffer }).rawBody = Buffer.from(buf);
+      },
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.post('/decisions', (req, res) => {
+  app.post('/control/availability', (req, res) => {
+    const mode = (req.body as { mode?: string })?.mode;
+    if (mode !== 'up' && mode !== 'down' && mode !== 'hang') {
+      res.status(400).json({ error: 'mode must be up, down or hang' });
+      return;
+    }
+    state.availability = mode;
+    res.json({ availability: mode });
+  });
+
+  app.post('/decisions', available, signed, (req, res) => {
     const request = req.body as TokenActivationRequest;
     if (typeof request?.panLast4 !== 'string' || !/^[0-9]{4}$/.test(request.panLast4)) {
       res.status(400).json({ error: 'panLast4 is required' });
       return;
     }
+    state.decisionRequests.push(request);
     res.json(decide(request, rules));
   });
 
-  app.post('/otp-deliveries', (req, res) => {
+  app.post('/otp-deliveries', available, signed, (req, res) => {
     const delivery = req.body as OtpDeliveryRequest;
     if (typeof delivery?.tokenRef !== 'string' || typeof delivery.otp !== 'string') {
       res.status(400).json({ error: 'tokenRef and otp are required' });
       return;
     }
-    otpInbox.set(delivery.tokenRef, delivery);
+    // A real bank sends the code by SMS / e-mail / its app and never logs or stores it.
+    state.otpInbox.set(delivery.tokenRef, delivery);
     res.status(204).end();
   });
 
   app.get('/otp-deliveries/latest', (req, res) => {
-    const delivery = otpInbox.get(String(req.query.tokenRef ?? ''));
+    const delivery = state.otpInbox.get(String(req.query.tokenRef ?? ''));
     if (!delivery) {
       res.status(404).json({ error: 'no code delivered for this token' });
       return;
@@ -56,5 +117,33 @@ export function createIssuerSimApp(options: IssuerSimOptions = {}): Express {
     res.json(delivery);
   });
 
-  return app;
+  const receive = (receiverOf: (req: Request) => string): RequestHandler => (req, res) => {
+    const event = req.body as ReceivedWebhook['event'];
+    if (!event || typeof event.id !== 'string' || typeof event.type !== 'string') {
+      res.status(400).json({ error: 'not a webhook event' });
+      return;
+    }
+    state.webhooks.add(receiverOf(req), event);
+    res.status(204).end();
+  };
+  app.post('/webhooks', signed, receive(() => 'issuer'));
+  app.post('/webhooks/:receiver', signed, receive((req) => String(req.params.receiver)));
+
+  app.get('/webhooks/received', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    res.json({
+      data: state.webhooks.list({
+        ...(typeof q.type === 'string' ? { type: q.type } : {}),
+        ...(typeof q.tokenRef === 'string' ? { tokenRef: q.tokenRef } : {}),
+        ...(typeof q.receiver === 'string' ? { receiver: q.receiver } : {}),
+      }),
+    });
+  });
+
+  return { app, state };
+}
+
+/** The simulator's Express app alone (see {@link createIssuerSim} for its state). */
+export function createIssuerSimApp(options: IssuerSimOptions = {}): Express {
+  return createIssuerSim(options).app;
 }

@@ -1,0 +1,3 @@
+export { requestDecision, parseDecision, STAND_IN_IDV_METHODS, type IssuerDecision, type TokenActivationRequest } from './decision';
+export { deliverOtp, type OtpDeliveryRequest } from './otp-delivery';
+export { signedPost, IssuerCallError } from './signed-post';

@@ -1,0 +1,14 @@
+import type { AuditLog } from '../../audit/audit-log';
+import type { TokensConfig } from '../../config';
+import type { Logger } from '../../observability/logger';
+import type { UnitOfWork } from '../../store/transaction';
+import type { TokenPorts } from './ports';
+
+/** What every part of the tokens area works with. */
+export interface TokenContext {
+  readonly uow: UnitOfWork;
+  readonly audit: AuditLog;
+  readonly ports: TokenPorts;
+  readonly config: TokensConfig;
+  readonly logger: Logger;
+}

@@ -1,0 +1,80 @@
+import type { components } from '@opentsp/api-types';
+import type { CoreServices } from '../../compose';
+import type { ServiceContext, StopFn } from '../../context';
+import type { TokenRow } from '../../store/tokens.repository';
+import type { Executor } from '../../store/transaction';
+import type { Principal } from '../principal';
+import { provision, type ProvisionOptions, type ProvisionRequest } from '../provisioning/provision';
+import { confirmVerification } from '../verification/confirm-verification';
+import { startVerification, type Challenge } from '../verification/start-verification';
+import { registerCard, updateCard } from './cards';
+import type { TokenContext } from './context';
+import { createToken, type CreateTokenInput } from './create-token';
+import { issuerCardLifecycle, requestorLifecycle, type LifecycleInput } from './lifecycle';
+import { tokenPortsFrom } from './ports';
+import { createPushedToken, type PushedTokenInput } from './pushed-token';
+import { getToken, listIssuerTokens, listTokens, type Page } from './queries';
+import type { Token } from './token-view';
+
+type TokenList = components['schemas']['TokenList'];
+type TokenStatus = components['schemas']['TokenStatus'];
+type Card = components['schemas']['Card'];
+type CreateCardRequest = components['schemas']['CreateCardRequest'];
+type CardUpdateResult = components['schemas']['CardUpdateResult'];
+type CardTokensResult = components['schemas']['CardTokensResult'];
+
+export type { PushedTokenInput, CreateTokenInput, Token, TokenList, Challenge, ProvisionRequest, LifecycleInput };
+
+/**
+ * What the tokens area provides: provisioning (wallet-initiated), ID&V step-up, lifecycle,
+ * the wallet's and the issuer's token views, card registration and reissue, and the reusable
+ * `createToken` for other flows (push receipts, direct push).
+ */
+export interface TokenServices {
+  /**
+   * Creates a token in the caller's transaction (token number, insert, decision record,
+   * `token.provision` audit, `token.created` [+ `token.activated`] webhooks).
+   */
+  createToken(tx: Executor, input: CreateTokenInput): Promise<{ row: TokenRow; token: Token }>;
+  /** `createToken` for push flows: ACTIVE, assurance `14`, no issuer decision call. */
+  createPushedToken(tx: Executor, input: PushedTokenInput): Promise<Token>;
+  provision(principal: Principal, request: ProvisionRequest, options?: ProvisionOptions): Promise<Token>;
+  startVerification(principal: Principal, tokenRef: string, methodId: string, requestId?: string): Promise<Challenge>;
+  confirmVerification(principal: Principal, tokenRef: string, input: { challengeId: string; code: string }, requestId?: string): Promise<Token>;
+  getToken(principal: Principal, tokenRef: string): Promise<Token>;
+  listTokens(principal: Principal, filter: { walletAccountId?: string; status?: TokenStatus } & Page): Promise<TokenList>;
+  listIssuerTokens(principal: Principal, filter: { cardRef?: string; trid?: string; status?: TokenStatus } & Page): Promise<TokenList>;
+  /** Suspend / resume / delete one token by its token requestor. */
+  requestorLifecycle(principal: Principal, tokenRef: string, transition: 'suspend' | 'resume' | 'delete', input: LifecycleInput, requestId?: string): Promise<Token>;
+  /** Suspend / resume / delete the tokens of one of the issuer's cards (all, or `tokenRefs`). */
+  issuerCardLifecycle(
+    principal: Principal,
+    cardRef: string,
+    transition: 'suspend' | 'resume' | 'delete',
+    input: LifecycleInput & { tokenRefs?: string[] },
+    requestId?: string,
+  ): Promise<CardTokensResult>;
+  registerCard(principal: Principal, request: CreateCardRequest, requestId?: string): Promise<{ card: Card; created: boolean }>;
+  updateCard(principal: Principal, cardRef: string, encryptedCard: string, requestId?: string): Promise<CardUpdateResult>;
+  /** Background work of the area, if any; resolves to its stop. */
+  start?(): Promise<StopFn>;
+}
+
+export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
+  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger };
+  return {
+    createToken: (tx, input) => createToken(tx, tc, input),
+    createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
+    provision: (principal, request, options) => provision(tc, principal, request, options),
+    startVerification: (principal, tokenRef, methodId, requestId) => startVerification(tc, principal, tokenRef, methodId, requestId),
+    confirmVerification: (principal, tokenRef, input, requestId) =>
+      confirmVerification(tc, principal, tokenRef, input, requestId ? { requestId } : {}),
+    getToken: (principal, tokenRef) => getToken(tc, principal, tokenRef),
+    listTokens: (principal, filter) => listTokens(tc, principal, filter),
+    listIssuerTokens: (principal, filter) => listIssuerTokens(tc, principal, filter),
+    requestorLifecycle: (principal, tokenRef, transition, input, requestId) => requestorLifecycle(tc, principal, tokenRef, transition, input, requestId),
+    issuerCardLifecycle: (principal, cardRef, transition, input, requestId) => issuerCardLifecycle(tc, principal, cardRef, transition, input, requestId),
+    registerCard: (principal, request, requestId) => registerCard(tc, principal, request, requestId),
+    updateCard: (principal, cardRef, encryptedCard, requestId) => updateCard(tc, principal, cardRef, encryptedCard, requestId),
+  };
+}

@@ -1,0 +1,84 @@
+import { verifyHotp } from '@opentsp/crypto';
+import { tokensRepository } from '../../store/tokens.repository';
+import { verificationRepository } from '../../store/verification.repository';
+import { NotFoundError, StateError, TspError, ValidationError } from '../errors';
+import type { Principal } from '../principal';
+import { requestorToken } from '../tokens/access';
+import { auditActorOf, causeOf } from '../tokens/cause';
+import type { TokenContext } from '../tokens/context';
+import { recordTokenChange } from '../tokens/token-events';
+import { tokenView } from '../tokens/token-reader';
+import type { Token } from '../tokens/token-view';
+import { otpSealContext } from './start-verification';
+
+/** EMVCo assurance method: issuer interactive cardholder verification, one factor (OTP). */
+export const ASSURANCE_OTP = '11';
+
+/**
+ * Checks the code the cardholder typed (constant-time HOTP comparison at the challenge's
+ * counter, no look-ahead). Right → the token becomes ACTIVE with assurance `11` and
+ * `token.activated` is sent. Wrong → `otp_invalid` with `attemptsRemaining`; the last
+ * allowed wrong code locks the challenge for good (DESIGN §5: OTP guessing is bounded), and a
+ * locked challenge refuses even the right code. Failures are committed (and offered to the
+ * risk engine's velocity counters) before the error is returned.
+ */
+export async function confirmVerification(
+  ctx: TokenContext,
+  principal: Principal,
+  tokenRef: string,
+  input: { challengeId: string; code: string },
+  options: { requestId?: string } = {},
+): Promise<Token> {
+  const cause = causeOf(principal, options.requestId);
+  const outcome = await ctx.uow.transaction(async (tx): Promise<{ token: Token } | { failure: TspError }> => {
+    const token = await requestorToken(tx, principal, tokenRef, { forUpdate: true });
+    if (token.status === 'DELETED') throw new StateError('token_deleted', 'The token is deleted.');
+    const challenge = await verificationRepository.findChallenge(tx, input.challengeId);
+    if (!challenge || challenge.token_ref !== tokenRef || challenge.status === 'closed') {
+      throw new NotFoundError('challenge_not_found', 'No open verification challenge with this id for this token.');
+    }
+    if (token.status !== 'INACTIVE' || challenge.status === 'completed') {
+      throw new StateError('verification_not_required', 'The token does not need verification.');
+    }
+    if (challenge.status === 'locked') throw new StateError('challenge_locked', 'Too many wrong codes: this verification is locked.');
+    if (challenge.expires_at.getTime() <= Date.now()) throw new TspError('challenge_expired', 'The code has expired; request a new one.');
+
+    const secret = (await ctx.ports.open(tx, challenge.sealed_secret, otpSealContext(challenge.challenge_id))).text();
+    if (!verifyHotp(input.code, secret, challenge.counter)) {
+      const attempts = challenge.attempts + 1;
+      const locked = attempts >= challenge.max_attempts;
+      await verificationRepository.updateChallenge(tx, challenge.challenge_id, { attempts, ...(locked ? { status: 'locked' as const } : {}) });
+      await ctx.ports.risk.recordEvent(tx, {
+        kind: 'otp_failed',
+        subject: { tokenRef, trid: token.trid, walletAccountId: token.wallet_account_id, cardRef: token.card_ref, clientId: token.requestor_client_id },
+      });
+      await ctx.audit.append(tx, {
+        actor: auditActorOf(cause),
+        action: 'token.activate',
+        subject: { type: 'token', id: tokenRef },
+        outcome: 'denied',
+        details: { challengeId: challenge.challenge_id, attempts, locked },
+        ...(cause.requestId ? { requestId: cause.requestId } : {}),
+      });
+      const attemptsRemaining = Math.max(0, challenge.max_attempts - attempts);
+      return { failure: new ValidationError('otp_invalid', 'The code does not match.', { attemptsRemaining }) };
+    }
+
+    await verificationRepository.updateChallenge(tx, challenge.challenge_id, { status: 'completed' });
+    const activated = await tokensRepository.transition(tx, tokenRef, ['INACTIVE'], 'ACTIVE', { assuranceMethod: ASSURANCE_OTP, actor: cause.actor });
+    if (!activated) throw new StateError('token_state_conflict', 'The token changed meanwhile.');
+    const view = await tokenView(tx, ctx.ports, activated);
+    await recordTokenChange(tx, ctx, {
+      row: activated,
+      view,
+      events: ['token.activated'],
+      action: 'token.activate',
+      cause,
+      previousStatus: 'INACTIVE',
+      details: { assuranceMethod: ASSURANCE_OTP, challengeId: challenge.challenge_id, methodType: (challenge.method as { type?: string }).type },
+    });
+    return { token: view };
+  });
+  if ('failure' in outcome) throw outcome.failure;
+  return outcome.token;
+}

@@ -1,0 +1,201 @@
+import { sql, type Selectable } from 'kysely';
+import type { TokenStatus } from '../domain/tokens/token-states';
+import { decodeCursor, encodeCursor } from './pagination';
+import type { TokensTableV2 } from './tokens.tables';
+import type { Executor } from './transaction';
+
+export type TokenRow = Selectable<TokensTableV2>;
+
+export interface NewToken {
+  tokenRef: string;
+  tokenPan: string;
+  tokenExpiry: { month: number; year: number };
+  cardRef: string;
+  issuerId: string;
+  trid: string;
+  requestorClientId: string;
+  walletAccountId: string;
+  status: TokenStatus;
+  assuranceMethod: string;
+  tokenLocation: string;
+  channels: string[];
+  merchantIds?: string[];
+  device?: Record<string, unknown>;
+  par: string;
+  /** Who created it (`token_requestor`, `issuer` …), kept as the first status actor. */
+  statusActor?: string;
+}
+
+export interface TokenPage {
+  rows: TokenRow[];
+  nextCursor: string | null;
+}
+
+/** Storage of tokens. Every function takes the executor first (pool or transaction). */
+export const tokensRepository = {
+  async insert(executor: Executor, token: NewToken): Promise<TokenRow> {
+    // Millisecond timestamps from here (not now() with microseconds) so list cursors, which
+    // carry JS dates, compare exactly.
+    const now = new Date();
+    return executor
+      .insertInto('tokens')
+      .values({
+        token_ref: token.tokenRef,
+        token_pan: token.tokenPan,
+        token_exp_month: token.tokenExpiry.month,
+        token_exp_year: token.tokenExpiry.year,
+        card_ref: token.cardRef,
+        issuer_id: token.issuerId,
+        trid: token.trid,
+        requestor_client_id: token.requestorClientId,
+        wallet_account_id: token.walletAccountId,
+        status: token.status,
+        status_reason: null,
+        assurance_method: token.assuranceMethod,
+        token_location: token.tokenLocation,
+        channels: token.channels,
+        merchant_ids: token.merchantIds ?? null,
+        device: token.device ? JSON.stringify(token.device) : null,
+        par: token.par,
+        status_actor: token.statusActor ?? null,
+        activated_at: token.status === 'ACTIVE' ? now : null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async findByRef(executor: Executor, tokenRef: string, options: { forUpdate?: boolean } = {}): Promise<TokenRow | undefined> {
+    let query = executor.selectFrom('tokens').selectAll().where('token_ref', '=', tokenRef);
+    if (options.forUpdate) query = query.forUpdate();
+    return query.executeTakeFirst();
+  },
+
+  async findByPan(executor: Executor, tokenPan: string): Promise<TokenRow | undefined> {
+    return executor.selectFrom('tokens').selectAll().where('token_pan', '=', tokenPan).executeTakeFirst();
+  },
+
+  /** Changes the status only if the token is still in one of `from` (no lost update). */
+  async transition(
+    executor: Executor,
+    tokenRef: string,
+    from: readonly TokenStatus[],
+    to: TokenStatus,
+    changes: { reason?: string | null; assuranceMethod?: string; actor?: string } = {},
+  ): Promise<TokenRow | undefined> {
+    return executor
+      .updateTable('tokens')
+      .set({
+        status: to,
+        status_reason: to === 'ACTIVE' ? null : (changes.reason ?? null),
+        status_actor: changes.actor ?? null,
+        updated_at: sql<Date>`now()`,
+        ...(changes.assuranceMethod ? { assurance_method: changes.assuranceMethod } : {}),
+        ...(to === 'ACTIVE' ? { activated_at: sql<Date>`coalesce(activated_at, now())` } : {}),
+      })
+      .where('token_ref', '=', tokenRef)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Tokens of one token requestor (of one wallet account when given), oldest first, across every issuer. */
+  async listForWallet(
+    executor: Executor,
+    filter: { trid: string; walletAccountId?: string; status?: TokenStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<TokenPage> {
+    const listId = `wallet:${filter.trid}:${filter.walletAccountId ?? '*'}:${filter.status ?? '*'}`;
+    const after = decodeCursor(listId, page.cursor);
+    let query = executor.selectFrom('tokens').selectAll().where('trid', '=', filter.trid);
+    // Without a wallet account: every token of the requestor (back office, reconciliation).
+    if (filter.walletAccountId) query = query.where('wallet_account_id', '=', filter.walletAccountId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', new Date(after.at)),
+          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
+    return paginate(listId, rows, page.limit);
+  },
+
+  /** Tokens of one card (the issuer's view), oldest first. */
+  async listForCard(executor: Executor, cardRef: string, page: { limit: number; cursor?: string }): Promise<TokenPage> {
+    const listId = `card:${cardRef}`;
+    const after = decodeCursor(listId, page.cursor);
+    let query = executor.selectFrom('tokens').selectAll().where('card_ref', '=', cardRef);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', new Date(after.at)),
+          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
+    return paginate(listId, rows, page.limit);
+  },
+
+  /**
+   * The issuer's view: tokens of its cards, optionally of one card / requestor / status, oldest
+   * first. Always filtered by `issuerId`, so another issuer's tokens are never listed.
+   */
+  async listForIssuer(
+    executor: Executor,
+    filter: { issuerId: string; cardRef?: string; trid?: string; status?: TokenStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<TokenPage> {
+    const listId = `issuer:${filter.issuerId}:${filter.cardRef ?? '*'}:${filter.trid ?? '*'}:${filter.status ?? '*'}`;
+    const after = decodeCursor(listId, page.cursor);
+    let query = executor.selectFrom('tokens').selectAll().where('issuer_id', '=', filter.issuerId);
+    if (filter.cardRef) query = query.where('card_ref', '=', filter.cardRef);
+    if (filter.trid) query = query.where('trid', '=', filter.trid);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', new Date(after.at)),
+          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
+    return paginate(listId, rows, page.limit);
+  },
+
+  /** Tokens by reference, locked for the caller's transaction (card-level lifecycle with `tokenRefs`). */
+  async findManyForUpdate(executor: Executor, tokenRefs: readonly string[]): Promise<TokenRow[]> {
+    if (tokenRefs.length === 0) return [];
+    return executor.selectFrom('tokens').selectAll().where('token_ref', 'in', [...tokenRefs]).orderBy('created_at').forUpdate().execute();
+  },
+
+  /** Touches `updated_at` (the token's card data changed, e.g. reissue). */
+  async touch(executor: Executor, tokenRef: string): Promise<TokenRow | undefined> {
+    return executor
+      .updateTable('tokens')
+      .set({ updated_at: sql<Date>`now()` })
+      .where('token_ref', '=', tokenRef)
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  /** Every token of a card (for card-level lifecycle), locked for the caller's transaction. */
+  async allForCard(executor: Executor, cardRef: string): Promise<TokenRow[]> {
+    return executor.selectFrom('tokens').selectAll().where('card_ref', '=', cardRef).orderBy('created_at').forUpdate().execute();
+  },
+};
+
+function paginate(listId: string, rows: TokenRow[], limit: number): TokenPage {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    rows: pageRows,
+    nextCursor: hasMore && last ? encodeCursor(listId, { at: last.created_at.toISOString(), id: last.token_ref }) : null,
+  };
+}
