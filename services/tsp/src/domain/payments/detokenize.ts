@@ -1,0 +1,274 @@
+import type { components } from '@opentsp/api-types';
+import { encryptCompact } from '@opentsp/crypto';
+import type { AuditActor } from '../../store/audit-entries.table';
+import { paymentsRepository, type DetokenizeRow, type PaymentAuditEntry } from '../../store/payments.repository';
+import type { Executor, UnitOfWork } from '../../store/transaction';
+import { AccessError, NotFoundError, StateError, TspError } from '../errors';
+import type { IdentityRegistry } from '../identity';
+import type { Principal } from '../principal';
+import type { CallerKeys } from './caller-keys';
+import { verifyCryptogram, type CryptogramKeys } from './cryptogram-mac';
+import type { CardReader, RiskPort } from './ports';
+import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable } from './token-checks';
+
+export type DetokenizeRequest = components['schemas']['DetokenizeRequest'];
+export type DetokenizeResponse = components['schemas']['DetokenizeResponse'];
+
+export interface DetokenizeDeps {
+  db: Executor;
+  uow: UnitOfWork;
+  keys: CryptogramKeys;
+  callerKeys: CallerKeys;
+  registry: IdentityRegistry;
+  cards: CardReader;
+  risk: RiskPort;
+  /** Counts outcomes (`granted` or the refusal code). */
+  onOutcome?: (outcome: string) => void;
+}
+
+/** Facts gathered along the way, for the audit entry of a refusal. */
+interface Attempt {
+  tokenRef?: string;
+  decisionId?: string;
+}
+
+/**
+ * De-tokenisation with verification (EMVCo Payment Tokenisation Technical Framework v2.3
+ * §6.3; DESIGN §2 flow 7). Checks in order, each refusal with its own code and an audit
+ * entry (`outcome: denied`, details `{ code, tokenRef?, merchantId, atc, decisionId? }`):
+ *
+ * 1. caller allowed: an acquirer or card-on-file merchant with a response key (`forbidden`);
+ * 2. token known (`token_not_found`), expiry as presented (`token_expiry_mismatch`), not
+ *    deleted (`token_deleted`), ACTIVE (`token_not_active`), unexpired (`token_past_expiry`);
+ * 3. domain: channel (`domain_channel_not_allowed`), merchant served by the caller and in the
+ *    token's domain (`domain_merchant_not_allowed`), requestor kind (`requestor_kind_not_allowed`);
+ * 4. amount and currency as issued (`amount_mismatch`), cryptogram valid for exactly this
+ *    data (`cryptogram_invalid`), ATC not used before (`atc_replayed`), cryptogram unexpired;
+ * 5. risk rules (`detokenize_declined` with `reasonCodes`).
+ *
+ * Cost on success: one read (token + card state + issuance), then one transaction: the risk
+ * decision (its velocity counters and record), the card read, one atomic statement consuming
+ * the ATC and writing the success audit entry; one AES-GCM decryption and one JWE.
+ * Of two concurrent uses of one cryptogram exactly one consumes it; the other gets `atc_replayed`.
+ */
+export async function detokenize(
+  deps: DetokenizeDeps,
+  principal: Principal,
+  request: DetokenizeRequest,
+  requestId?: string,
+): Promise<DetokenizeResponse> {
+  const attempt: Attempt = {};
+  try {
+    const response = await run(deps, principal, request, attempt, requestId);
+    deps.onOutcome?.('granted');
+    return response;
+  } catch (err) {
+    const refused = err instanceof TspError;
+    const code = refused ? err.code : 'internal_error';
+    deps.onOutcome?.(code);
+    if (refused && alreadyAudited.has(err)) throw err;
+    // The attempt is recorded on its own (nothing else was written for it): `denied` for a
+    // refusal, `failed` for an internal error (best effort: the original error wins).
+    const entry = refused
+      ? refusalEntry(principal, request, err, attempt, requestId)
+      : auditEntry(principal, request, 'failed', requestId, {
+          code,
+          ...(attempt.tokenRef ? { tokenRef: attempt.tokenRef } : {}),
+          ...(attempt.decisionId ? { decisionId: attempt.decisionId } : {}),
+        });
+    if (refused) await paymentsRepository.appendAudit(deps.db, entry);
+    else await paymentsRepository.appendAudit(deps.db, entry).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function run(
+  deps: DetokenizeDeps,
+  principal: Principal,
+  request: DetokenizeRequest,
+  attempt: Attempt,
+  requestId: string | undefined,
+): Promise<DetokenizeResponse> {
+  const tx = request.transaction;
+  if ((principal.role !== 'acquirer' && principal.role !== 'cof_merchant') || !deps.callerKeys.canReceive(principal.clientId)) {
+    throw new AccessError('forbidden', 'This client may not detokenize (an acquirer or merchant with a registered response key).');
+  }
+
+  const row = await paymentsRepository.readForDetokenize(deps.db, request.tokenPan, request.atc);
+  if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
+  attempt.tokenRef = row.token_ref;
+  if (row.token_exp_month !== request.tokenExpiry.month || row.token_exp_year !== request.tokenExpiry.year) {
+    throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
+  }
+  const token = {
+    status: row.status,
+    expMonth: row.token_exp_month,
+    expYear: row.token_exp_year,
+    channels: row.channels,
+    merchantIds: row.merchant_ids,
+  };
+  assertTokenUsable(token);
+  assertChannelInDomain(token, tx.channel);
+  assertCallerServesMerchant(deps, principal, tx.merchantId);
+  assertMerchantInTokenDomain(token, tx.merchantId);
+  assertRequestorKind(deps, principal, row, tx.channel);
+
+  const transactionType = tx.transactionType ?? 'purchase';
+  await assertCryptogram(deps, row, request, transactionType);
+
+  // One transaction for everything written from here on: the risk decision and its velocity
+  // counters, the ATC consumption and the audit entry, whatever the outcome.
+  const result = await deps.uow.transaction(async (trx): Promise<{ encryptedCard: string; decisionId: string } | { refused: TspError }> => {
+    const decision = await deps.risk.decide(trx, {
+      kind: 'detokenization',
+      subject: { tokenRef: row.token_ref, cardRef: row.card_ref, trid: row.trid, clientId: principal.clientId },
+      signals: {
+        transaction: {
+          amount: tx.amount,
+          currency: tx.currency,
+          merchantId: tx.merchantId,
+          channel: tx.channel,
+          ...(tx.merchantCategoryCode ? { merchantCategoryCode: tx.merchantCategoryCode } : {}),
+        },
+      },
+    });
+    attempt.decisionId = decision.decisionId;
+    const refuse = async (refused: TspError) => {
+      await paymentsRepository.appendAudit(trx, refusalEntry(principal, request, refused, attempt, requestId));
+      return { refused };
+    };
+    // Detokenization has no step-up: anything but approve is a decline.
+    if (decision.outcome !== 'approve') {
+      return refuse(
+        new AccessError('detokenize_declined', 'The detokenization was declined by risk rules.', {
+          reasonCodes: decision.reasonCodes,
+          decisionId: decision.decisionId,
+        }),
+      );
+    }
+    // Decrypt and encrypt to the caller before consuming: a vault failure must not burn the ATC.
+    const [card, callerKey] = await Promise.all([deps.cards.readCard(trx, row.card_ref), deps.callerKeys.keyFor(principal.clientId)]);
+    const encryptedCard = await encryptCompact(
+      { pan: card.revealPan(), expMonth: card.expMonth, expYear: card.expYear },
+      callerKey.jwk,
+      { alg: callerKey.alg },
+    );
+    const success = auditEntry(principal, request, 'success', requestId, { tokenRef: row.token_ref, decisionId: decision.decisionId });
+    if (!(await paymentsRepository.consume(trx, row.token_ref, request.atc, success))) return refuse(replayed());
+    return { encryptedCard, decisionId: decision.decisionId };
+  });
+  if ('refused' in result) {
+    alreadyAudited.add(result.refused);
+    throw result.refused;
+  }
+  const { encryptedCard, decisionId } = result;
+
+  return {
+    tokenRef: row.token_ref,
+    encryptedCard,
+    par: row.par,
+    trid: row.trid,
+    assuranceMethod: row.assurance_method,
+    tokenStatus: row.status,
+    decisionId,
+  };
+}
+
+/** The caller detokenizes only for merchants it is registered for. */
+function assertCallerServesMerchant(deps: DetokenizeDeps, principal: Principal, merchantId: string): void {
+  const served = principal.merchantIds ?? deps.registry.getClient(principal.clientId)?.merchantIds ?? [];
+  if (!served.includes(merchantId)) {
+    throw new AccessError('domain_merchant_not_allowed', 'The caller is not registered for this merchant.');
+  }
+}
+
+/**
+ * Requestor-kind rules of the token domain: a card-on-file requestor's token is a stored
+ * credential, usable only in the `cof` channel; a card-on-file merchant detokenizes only its
+ * own tokens.
+ */
+function assertRequestorKind(deps: DetokenizeDeps, principal: Principal, row: DetokenizeRow, channel: string): void {
+  const requestor = deps.registry.getRequestorByTrid(row.trid);
+  if (requestor?.role === 'cof_merchant' && channel !== 'cof') {
+    throw new AccessError('requestor_kind_not_allowed', 'A card-on-file token is usable only in the cof channel.');
+  }
+  if (principal.role === 'cof_merchant' && row.requestor_client_id !== principal.clientId) {
+    throw new AccessError('requestor_kind_not_allowed', 'A card-on-file merchant detokenizes only its own tokens.');
+  }
+}
+
+async function assertCryptogram(deps: DetokenizeDeps, row: DetokenizeRow, request: DetokenizeRequest, transactionType: string): Promise<void> {
+  const tx = request.transaction;
+  // No issuance for this ATC: nothing we handed out (a guessed or forged value).
+  if (row.iss_atc === null) throw invalidCryptogram();
+  if (row.iss_amount !== tx.amount || row.iss_currency !== tx.currency) {
+    throw new AccessError('amount_mismatch', 'The amount or currency differs from what the cryptogram was issued for.');
+  }
+  const key = await deps.keys.keyFor(row.token_ref);
+  const valid = verifyCryptogram(
+    key,
+    {
+      tokenPan: row.token_pan,
+      atc: request.atc,
+      amount: tx.amount,
+      currency: tx.currency,
+      merchantId: tx.merchantId,
+      channel: tx.channel,
+      transactionType,
+      unpredictableNumber: tx.unpredictableNumber,
+    },
+    request.cryptogram,
+  );
+  if (!valid) throw invalidCryptogram();
+  if (row.iss_used_at !== null) throw replayed();
+  if (row.iss_expires_at !== null && row.iss_expires_at.getTime() <= Date.now()) {
+    throw new AccessError('cryptogram_invalid', 'The cryptogram has expired.');
+  }
+}
+
+/** Refusals already audited inside the transaction that decided them. */
+const alreadyAudited = new WeakSet<TspError>();
+
+function refusalEntry(
+  principal: Principal,
+  request: DetokenizeRequest,
+  err: TspError,
+  attempt: Attempt,
+  requestId: string | undefined,
+): PaymentAuditEntry {
+  const reasonCodes = err.extensions.reasonCodes;
+  return auditEntry(principal, request, 'denied', requestId, {
+    code: err.code,
+    ...(attempt.tokenRef ? { tokenRef: attempt.tokenRef } : {}),
+    ...(attempt.decisionId ? { decisionId: attempt.decisionId } : {}),
+    ...(Array.isArray(reasonCodes) ? { reasonCodes } : {}),
+  });
+}
+
+function invalidCryptogram(): AccessError {
+  return new AccessError('cryptogram_invalid', 'The cryptogram is not valid for this token and transaction.');
+}
+
+function replayed(): StateError {
+  return new StateError('atc_replayed', 'This cryptogram (ATC) was already used.');
+}
+
+function auditEntry(
+  principal: Principal,
+  request: DetokenizeRequest,
+  outcome: 'success' | 'denied' | 'failed',
+  requestId: string | undefined,
+  extra: Record<string, unknown>,
+): PaymentAuditEntry {
+  const actor: AuditActor = { type: 'client', clientId: principal.clientId };
+  const tokenRef = typeof extra.tokenRef === 'string' ? extra.tokenRef : undefined;
+  return {
+    actor,
+    action: 'detokenize',
+    // A refusal before the token is known names no token: the subject is the caller.
+    subject: tokenRef ? { type: 'token', id: tokenRef } : { type: 'client', id: principal.clientId },
+    outcome,
+    details: { ...extra, merchantId: request.transaction.merchantId, channel: request.transaction.channel, atc: request.atc },
+    ...(requestId ? { requestId } : {}),
+  };
+}

@@ -1,0 +1,73 @@
+import { Counter } from 'prom-client';
+import type { CoreServices } from '../../compose';
+import type { ServiceContext } from '../../context';
+import type { Principal } from '../principal';
+import type { TokenServices } from '../tokens';
+import { CallerKeys } from './caller-keys';
+import { CryptogramKeys } from './cryptogram-mac';
+import { detokenize, type DetokenizeRequest, type DetokenizeResponse } from './detokenize';
+import { issuePaymentCredentials, type CryptogramRequest, type PaymentCredentials } from './payment-credentials';
+import { paymentPorts } from './ports';
+
+export type { CryptogramRequest, PaymentCredentials, DetokenizeRequest, DetokenizeResponse };
+export { canonicalCryptogramInput, computeCryptogram, verifyCryptogram } from './cryptogram-mac';
+
+/** What the payments area provides: payment credentials (cryptograms) and detokenization. */
+export interface PaymentServices {
+  /**
+   * `POST /v1/tokens/{tokenRef}/cryptograms`: payment credentials for one transaction.
+   *
+   * @example
+   * ```ts
+   * const credentials = await services.payments.createPaymentCredentials(principal, 'tok_…', {
+   *   amount: 12800, currency: 'CNY', merchantId: '898310048160001', channel: 'nfc',
+   * });
+   * ```
+   */
+  createPaymentCredentials(
+    principal: Principal,
+    tokenRef: string,
+    request: CryptogramRequest,
+    requestId?: string,
+  ): Promise<PaymentCredentials>;
+  /**
+   * `POST /v1/detokenize`: the funding card as a JWE to the caller, after every check
+   * (see detokenize.ts); each attempt is audited.
+   */
+  detokenize(principal: Principal, request: DetokenizeRequest, requestId?: string): Promise<DetokenizeResponse>;
+}
+
+export async function createPaymentServices(
+  ctx: ServiceContext,
+  core: CoreServices,
+  _tokens: TokenServices,
+): Promise<PaymentServices> {
+  const { db } = ctx.database;
+  const settings = ctx.config.payments;
+  const ports = paymentPorts(core);
+  const registry = core.identity.registry;
+  const keys = new CryptogramKeys(db, ports.sealer, settings.tokenKeyCacheSize);
+  const callerKeys = new CallerKeys(db, registry, ports.sealer, settings.clientKeyCacheSize);
+  const outcomes = new Counter({
+    name: 'opentsp_detokenize_total',
+    help: 'Detokenization requests by outcome (granted or the refusal code).',
+    labelNames: ['outcome'] as const,
+    registers: [ctx.metrics.registry],
+  });
+  const detokenizeDeps = {
+    db,
+    uow: core.uow,
+    keys,
+    callerKeys,
+    registry,
+    cards: ports.cards,
+    risk: ports.risk,
+    onOutcome: (outcome: string) => outcomes.inc({ outcome }),
+  };
+  const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds };
+  return {
+    createPaymentCredentials: (principal, tokenRef, request, requestId) =>
+      issuePaymentCredentials(credentialDeps, principal, tokenRef, request, requestId),
+    detokenize: (principal, request, requestId) => detokenize(detokenizeDeps, principal, request, requestId),
+  };
+}

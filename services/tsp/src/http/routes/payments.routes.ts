@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import type { Services } from '../../compose';
+import type { ServiceContext } from '../../context';
+import type { CryptogramRequest, DetokenizeRequest } from '../../domain/payments';
+import { requirePrincipal, requireScope } from '../auth';
+
+/**
+ * HTTP routes of the payments area: payment credentials for the wallet and detokenization
+ * for acquirers. Thin: the contract validator has checked the body; the domain does the rest.
+ * Both answers carry card-related data, so they must never be cached (`no-store`).
+ */
+export function paymentsRoutes(services: Services, _ctx: ServiceContext): Router {
+  const router = Router();
+  const { payments } = services;
+
+  router.post('/v1/tokens/:tokenRef/cryptograms', requireScope('tokens:cryptogram'), async (req, res) => {
+    const principal = requirePrincipal(res);
+    const credentials = await payments.createPaymentCredentials(
+      principal,
+      String(req.params.tokenRef),
+      req.body as CryptogramRequest,
+      res.locals.requestId as string | undefined,
+    );
+    res.status(201).set('Cache-Control', 'no-store').json(credentials);
+  });
+
+  router.post('/v1/detokenize', requireScope('detokenize'), async (req, res) => {
+    const principal = requirePrincipal(res);
+    const result = await payments.detokenize(principal, req.body as DetokenizeRequest, res.locals.requestId as string | undefined);
+    res.status(200).set('Cache-Control', 'no-store').json(result);
+  });
+
+  return router;
+}

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AuditActor } from './audit-entries.table';
+import type { Executor } from './transaction';
+
+/** The transaction data a cryptogram is issued for (and stored with it). */
+export interface IssuanceData {
+  amount: number;
+  currency: string;
+  merchantId: string;
+  channel: string;
+  transactionType: string;
+  unpredictableNumber: string | null;
+}
+
+/** An audit entry written by the payments statements themselves (same shape as audit.append). */
+export interface PaymentAuditEntry {
+  actor: AuditActor;
+  action: string;
+  subject: { type: string; id: string };
+  outcome: 'success' | 'denied' | 'failed';
+  details: Record<string, unknown>;
+  requestId?: string;
+}
+
+/** What detokenization reads in its one query: token, its card (sealed) and the issuance. */
+export interface DetokenizeRow {
+  token_ref: string;
+  token_pan: string;
+  token_exp_month: number;
+  token_exp_year: number;
+  card_ref: string;
+  issuer_id: string;
+  trid: string;
+  requestor_client_id: string;
+  status: 'INACTIVE' | 'ACTIVE' | 'SUSPENDED' | 'DELETED';
+  assurance_method: string;
+  channels: string[];
+  merchant_ids: string[] | null;
+  par: string;
+  card_dek_id: string | null;
+  card_ciphertext: Buffer | null;
+  card_exp_month: number | null;
+  card_exp_year: number | null;
+  card_status: string | null;
+  iss_atc: number | null;
+  iss_amount: number | null;
+  iss_currency: string | null;
+  iss_merchant_id: string | null;
+  iss_channel: string | null;
+  iss_transaction_type: string | null;
+  iss_unpredictable_number: string | null;
+  iss_expires_at: Date | null;
+  iss_used_at: Date | null;
+}
+
+/** The highest ATC a token can reach (openapi `Atc`: 2 bytes, as in EMV). */
+export const MAX_ATC = 65535;
+
+function auditId(): string {
+  return `aud_${randomBytes(12).toString('base64url').replace(/[-_]/g, '0')}`;
+}
+
+/** The audit row's columns, exactly as `auditRepository.append` writes them (unchained). */
+function auditColumns(entry: PaymentAuditEntry) {
+  return {
+    id: auditId(),
+    at: new Date().toISOString(),
+    actor: JSON.stringify(entry.actor),
+    action: entry.action,
+    subject_type: entry.subject.type,
+    subject_id: entry.subject.id,
+    outcome: entry.outcome,
+    details: JSON.stringify(entry.details),
+    request_id: entry.requestId ?? null,
+  };
+}
+
+function auditInsertSelect(entry: PaymentAuditEntry, from: string) {
+  const a = auditColumns(entry);
+  return sql`insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details, request_id)
+    select ${a.id}, ${a.at}::timestamptz, ${a.actor}::jsonb, ${a.action}, ${a.subject_type}, ${a.subject_id}, ${a.outcome},
+      ${a.details}::jsonb, ${a.request_id} from ${sql.raw(from)}`;
+}
+
+/**
+ * Storage of the payments area. The hot-path statements are single, atomic SQL statements
+ * (data-modifying CTEs) so a detokenization costs one read and one write round trip.
+ */
+export const paymentsRepository = {
+  /**
+   * Takes the token's next ATC and records the issuance (and its audit entry) in ONE
+   * statement: the ATC increment, the issuance row and the audit commit together or not at
+   * all. Returns undefined when the token is not ACTIVE any more or its ATC is exhausted.
+   */
+  async issue(
+    executor: Executor,
+    tokenRef: string,
+    data: IssuanceData,
+    ttlSeconds: number,
+    audit: PaymentAuditEntry,
+  ): Promise<{ atc: number; expiresAt: Date } | undefined> {
+    const a = auditColumns(audit);
+    // The audit details get the ATC from the statement itself (jsonb_set), so there is no
+    // second round trip for it.
+    const result = await sql<{ atc: number; expires_at: Date }>`
+      with t as (
+        update tokens set last_atc = last_atc + 1
+        where token_ref = ${tokenRef} and status = 'ACTIVE' and last_atc < ${MAX_ATC}
+        returning token_ref, last_atc
+      ), ins as (
+        insert into cryptogram_issuances
+          (token_ref, atc, amount, currency, merchant_id, channel, transaction_type, unpredictable_number, expires_at)
+        select token_ref, last_atc, ${data.amount}, ${data.currency}, ${data.merchantId}, ${data.channel},
+          ${data.transactionType}, ${data.unpredictableNumber}, now() + make_interval(secs => ${ttlSeconds})
+        from t
+        returning atc, expires_at
+      ), aud as (
+        insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details, request_id)
+        select ${a.id}, ${a.at}::timestamptz, ${a.actor}::jsonb, ${a.action}, ${a.subject_type}, ${a.subject_id},
+          ${a.outcome}, jsonb_set(${a.details}::jsonb, '{atc}', to_jsonb(ins.atc)), ${a.request_id}
+        from ins
+      )
+      select atc, expires_at from ins`.execute(executor);
+    const row = result.rows[0];
+    return row ? { atc: row.atc, expiresAt: row.expires_at } : undefined;
+  },
+
+  /**
+   * Detokenization's one read: the token by its PAN, its vaulted card's state and the
+   * issuance of the presented ATC (velocity is the risk engine's own counters).
+   */
+  async readForDetokenize(executor: Executor, tokenPan: string, atc: number): Promise<DetokenizeRow | undefined> {
+    const result = await sql<DetokenizeRow>`
+      select t.token_ref, t.token_pan, t.token_exp_month, t.token_exp_year, t.card_ref, t.issuer_id, t.trid,
+        t.requestor_client_id, t.status, t.assurance_method, t.channels, t.merchant_ids, t.par,
+        c.dek_id as card_dek_id, c.ciphertext as card_ciphertext, c.exp_month::int as card_exp_month,
+        c.exp_year::int as card_exp_year, c.status as card_status,
+        i.atc as iss_atc, i.amount as iss_amount, i.currency as iss_currency, i.merchant_id as iss_merchant_id,
+        i.channel as iss_channel, i.transaction_type as iss_transaction_type,
+        i.unpredictable_number as iss_unpredictable_number, i.expires_at as iss_expires_at, i.used_at as iss_used_at
+      from tokens t
+      left join cards c on c.card_ref = t.card_ref
+      left join cryptogram_issuances i on i.token_ref = t.token_ref and i.atc = ${atc}
+      where t.token_pan = ${tokenPan}`.execute(executor);
+    return result.rows[0];
+  },
+
+  /**
+   * Consumes the issuance (token, ATC) and writes the success audit entry in ONE atomic
+   * statement. False when it was already consumed: of two concurrent uses the second waits
+   * on the row lock, re-checks `used_at is null` and gets nothing (and writes no entry).
+   */
+  async consume(executor: Executor, tokenRef: string, atc: number, audit: PaymentAuditEntry): Promise<boolean> {
+    const result = await sql<{ n: number }>`
+      with upd as (
+        update cryptogram_issuances set used_at = now()
+        where token_ref = ${tokenRef} and atc = ${atc} and used_at is null
+        returning token_ref
+      ), aud as (${auditInsertSelect(audit, 'upd')})
+      select count(*)::int as n from upd`.execute(executor);
+    return (result.rows[0]?.n ?? 0) === 1;
+  },
+
+  /** Appends one audit entry (refusals: the attempt is recorded even though nothing changed). */
+  async appendAudit(executor: Executor, entry: PaymentAuditEntry): Promise<void> {
+    await executor.insertInto('audit_entries').values(auditColumns(entry)).execute();
+  },
+
+  async findKey(executor: Executor, name: string): Promise<string | undefined> {
+    const row = await executor.selectFrom('payment_keys').select('sealed_key').where('name', '=', name).executeTakeFirst();
+    return row?.sealed_key;
+  },
+
+  /** Stores a sealed key unless another process stored one first; returns the one that won. */
+  async putKeyIfAbsent(executor: Executor, name: string, sealedKey: string): Promise<string> {
+    await executor
+      .insertInto('payment_keys')
+      .values({ name, sealed_key: sealedKey })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const stored = await this.findKey(executor, name);
+    if (!stored) throw new Error(`payment key ${name} missing after insert`);
+    return stored;
+  },
+};
