@@ -1,0 +1,196 @@
+import { BaseClient, type ClientOptions } from './base-client';
+import { withEncryptedCard, type CardPlaintext } from './card-encryption';
+import type { QueryOf, RequestOptions } from './client';
+import { AutoPager } from './pagination';
+import type {
+  Card,
+  CardLifecycleRequest,
+  CardTokensResult,
+  CardUpdateResult,
+  CreateCardRequest,
+  CreatePushReceiptRequest,
+  PushReceipt,
+  PushTokenRequest,
+  Token,
+  TokenRequestor,
+  TokenStatus,
+} from './types';
+
+/** A card named by its vault reference, or given in full (encrypted on the way, stored on the fly). */
+export type CardSource = { cardRef: string } | { card: CardPlaintext };
+/** Which of a card's tokens a card-level change touches, and why. */
+export type CardLifecycleOptions = Partial<CardLifecycleRequest> & RequestOptions;
+
+/**
+ * The issuer (bank) client: put cards in the vault, push them to wallets (push receipt for the
+ * one-tap bind, or straight into a known wallet account) and manage the tokens of a card.
+ *
+ * @example
+ * ```ts
+ * const issuer = new IssuerClient({ baseUrl, credentials: { clientId, clientSecret } });
+ * const receipt = await issuer.createPushReceipt({ cardRef }, { trid: '90000000001', walletAccountId: 'wa_8842a1c7' });
+ * openInApp(receipt.deepLink);
+ * ```
+ */
+export class IssuerClient extends BaseClient {
+  constructor(options: ClientOptions) {
+    super(options);
+  }
+
+  /**
+   * Stores a card (encrypted on this host to the TSP's key) and returns its `cardRef`; storing a
+   * PAN already in the vault for this issuer returns the existing card.
+   *
+   * @example
+   * ```ts
+   * const { cardRef } = await issuer.registerCard({ pan, expMonth: 12, expYear: 2029 }, { product: { type: 'debit' } });
+   * ```
+   * @throws PermissionError `cross_tenant_access`; ValidationError `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
+   */
+  registerCard(card: CardPlaintext, details: Omit<CreateCardRequest, 'encryptedCard'> = {}, options: RequestOptions = {}): Promise<Card> {
+    return this.#withCard(card, options, async (encryptedCard, request) =>
+      (await this.http.call('post', '/v1/issuer/cards', { body: { ...details, encryptedCard } }, request)).data,
+    );
+  }
+
+  /**
+   * Creates a single-use push receipt for a wallet: returns the receipt, the deep link to open
+   * and the TSP-signed payload the wallet SDK verifies.
+   *
+   * @example
+   * ```ts
+   * const { deepLink } = await issuer.createPushReceipt({ cardRef }, { trid: '90000000001', ttlSeconds: 600 });
+   * ```
+   * @throws PermissionError `requestor_not_eligible`; NotFoundError `card_not_found`; ValidationError `requestor_not_found`.
+   */
+  createPushReceipt(
+    source: CardSource,
+    target: Omit<CreatePushReceiptRequest, 'cardRef' | 'encryptedCard'>,
+    options: RequestOptions = {},
+  ): Promise<PushReceipt> {
+    return this.#withSource(source, options, async (card, request) =>
+      (await this.http.call('post', '/v1/push-receipts', { body: { ...target, ...card } }, request)).data,
+    );
+  }
+
+  /**
+   * Pushes an `ACTIVE` token straight into a known wallet account; the wallet gets `token.pushed`.
+   *
+   * @example
+   * ```ts
+   * const token = await issuer.pushToWallet({ cardRef }, { trid: '90000000001', walletAccountId: 'wa_8842a1c7' });
+   * ```
+   */
+  pushToWallet(source: CardSource, target: Omit<PushTokenRequest, 'cardRef' | 'encryptedCard'>, options: RequestOptions = {}): Promise<Token> {
+    return this.#withSource(source, options, async (card, request) =>
+      (await this.http.call('post', '/v1/issuer/tokens', { body: { ...target, ...card } }, request)).data,
+    );
+  }
+
+  /**
+   * The wallets and card-on-file merchants this issuer's cards can be pushed to.
+   *
+   * @example
+   * ```ts
+   * for await (const wallet of issuer.eligibleWallets()) menu.add(wallet.name, wallet.trid);
+   * ```
+   */
+  eligibleWallets(filter: { limit?: number } = {}, options?: RequestOptions): AutoPager<TokenRequestor> {
+    return new AutoPager(async (cursor) =>
+      (await this.http.call('get', '/v1/issuer/token-requestors', { query: { limit: filter.limit, cursor } }, options)).data,
+    );
+  }
+
+  /**
+   * The tokens of one card (every wallet), page by page.
+   *
+   * @example
+   * ```ts
+   * const tokens = await issuer.listCardTokens(cardRef, { status: 'ACTIVE' }).toArray();
+   * ```
+   */
+  listCardTokens(cardRef: string, filter: { trid?: string; status?: TokenStatus; limit?: number } = {}, options?: RequestOptions): AutoPager<Token> {
+    return new AutoPager(async (cursor) => {
+      const query: QueryOf<'get', '/v1/issuer/tokens'> = { cardRef, ...filter, cursor };
+      return (await this.http.call('get', '/v1/issuer/tokens', { query }, options)).data;
+    });
+  }
+
+  /**
+   * Suspends every `ACTIVE` token of a card (or only `tokenRefs`), e.g. card reported lost.
+   *
+   * @example
+   * ```ts
+   * await issuer.suspendCard(cardRef, { reason: 'lost' });
+   * ```
+   */
+  suspendCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+    return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/suspend', cardRef, options);
+  }
+
+  /**
+   * Resumes the suspended tokens of a card (or only `tokenRefs`).
+   *
+   * @example
+   * ```ts
+   * await issuer.resumeCard(cardRef, { reason: 'issuer_request', comment: 'Card found' });
+   * ```
+   */
+  resumeCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+    return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/resume', cardRef, options);
+  }
+
+  /**
+   * Deletes the tokens of a card; without `tokenRefs` the card itself leaves the vault.
+   *
+   * @example
+   * ```ts
+   * await issuer.deleteCard(cardRef, { reason: 'stolen' });
+   * ```
+   */
+  deleteCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+    return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/delete', cardRef, options);
+  }
+
+  /**
+   * Reissue: replaces the card's PAN and/or expiry; every token keeps working.
+   *
+   * @example
+   * ```ts
+   * await issuer.updateCard(cardRef, { pan: newPan, expMonth: 6, expYear: 2031 });
+   * ```
+   */
+  updateCard(cardRef: string, card: CardPlaintext, options: RequestOptions = {}): Promise<CardUpdateResult> {
+    return this.#withCard(card, options, async (encryptedCard, request) =>
+      (await this.http.call('post', '/v1/issuer/cards/{cardRef}/update', { path: { cardRef }, body: { encryptedCard } }, request)).data,
+    );
+  }
+
+  async #cardLifecycle(
+    path: '/v1/issuer/cards/{cardRef}/suspend' | '/v1/issuer/cards/{cardRef}/resume' | '/v1/issuer/cards/{cardRef}/delete',
+    cardRef: string,
+    options: CardLifecycleOptions,
+  ): Promise<CardTokensResult> {
+    const { reason = 'issuer_request', comment, tokenRefs, ...request } = options;
+    return (await this.http.call('post', path, { path: { cardRef }, body: { reason, comment, tokenRefs } }, request)).data;
+  }
+
+  #withCard<T>(card: CardPlaintext, options: RequestOptions, send: (encryptedCard: string, request: RequestOptions) => Promise<T>): Promise<T> {
+    return withEncryptedCard(
+      card,
+      this.jwks,
+      { clock: this.http.clock, signal: options.signal },
+      (encryptedCard, idempotencyKey) => send(encryptedCard, { ...options, idempotencyKey }),
+      options.idempotencyKey,
+    );
+  }
+
+  #withSource<T>(
+    source: CardSource,
+    options: RequestOptions,
+    send: (card: { cardRef: string } | { encryptedCard: string }, request: RequestOptions) => Promise<T>,
+  ): Promise<T> {
+    if ('cardRef' in source) return send({ cardRef: source.cardRef }, options);
+    return this.#withCard(source.card, options, (encryptedCard, request) => send({ encryptedCard }, request));
+  }
+}

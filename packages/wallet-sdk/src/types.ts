@@ -1,0 +1,34 @@
+import type { Schema } from '@opentsp/api-types';
+
+/*
+ * Names for the contract's schemas that SDK users meet most. All are aliases of the types
+ * generated from openapi/tsp.yaml; none is written by hand.
+ */
+export type Token = Schema<'Token'>;
+export type TokenStatus = Schema<'TokenStatus'>;
+export type TokenList = Schema<'TokenList'>;
+export type Device = Schema<'Device'>;
+export type Channel = Schema<'Channel'>;
+export type TokenLocation = Schema<'TokenLocation'>;
+export type LifecycleReason = Schema<'LifecycleReason'>;
+export type LifecycleRequest = Schema<'LifecycleRequest'>;
+export type VerificationMethod = Schema<'VerificationMethod'>;
+export type Challenge = Schema<'Challenge'>;
+export type ProvisionRequest = Schema<'ProvisionRequest'>;
+export type RedeemPushReceiptRequest = Schema<'RedeemPushReceiptRequest'>;
+export type PushReceipt = Schema<'PushReceipt'>;
+export type PushReceiptClaims = Schema<'PushReceiptClaims'>;
+export type CryptogramRequest = Schema<'CryptogramRequest'>;
+export type PaymentCredentials = Schema<'PaymentCredentials'>;
+export type Card = Schema<'Card'>;
+export type CardTokensResult = Schema<'CardTokensResult'>;
+export type CardLifecycleRequest = Schema<'CardLifecycleRequest'>;
+export type CardUpdateResult = Schema<'CardUpdateResult'>;
+export type CreateCardRequest = Schema<'CreateCardRequest'>;
+export type CreatePushReceiptRequest = Schema<'CreatePushReceiptRequest'>;
+export type PushTokenRequest = Schema<'PushTokenRequest'>;
+export type TokenRequestor = Schema<'TokenRequestor'>;
+export type DetokenizeRequest = Schema<'DetokenizeRequest'>;
+export type DetokenizeResponse = Schema<'DetokenizeResponse'>;
+export type OctJwk = Schema<'OctJwk'>;
+export type Scope = Schema<'Scope'>;
