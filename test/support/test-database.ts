@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../../services/tsp/src/store/database';
 import { migrateToLatest } from '../../services/tsp/src/store/migrate';
+import { assertNoCardDataInDatabase } from './leak-scan';
 
 export interface TestDatabase extends DatabaseHandle {
   /** Connection string of this test's own database. */
@@ -48,8 +49,11 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     url,
     name,
     async drop() {
+      // Leak scan before the data is gone: no card number in clear in any column (PCI DSS 3.5).
+      const leak = await assertNoCardDataInDatabase(handle.pool, name).then(() => undefined, (err: unknown) => (/card data/.test(String(err)) ? err : undefined));
       await handle.close();
       await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      if (leak) throw leak;
     },
   };
 }

@@ -1,13 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import { loadConfig, type Config } from '../../services/tsp/src/config';
-import { createServices, type Services } from '../../services/tsp/src/compose';
+import { closeServices, createServices, type Services } from '../../services/tsp/src/compose';
 import type { ServiceContext } from '../../services/tsp/src/context';
 import { createApp } from '../../services/tsp/src/http/app';
 import { createLogger, type Logger } from '../../services/tsp/src/observability/logger';
 import { createMetrics } from '../../services/tsp/src/observability/metrics';
 import { createTestDatabase, type TestDatabase } from './test-database';
+import { assertNoCardDataInLogs } from './leak-scan';
 
 /** Every log line the app under test wrote, as raw text (what an operator's log store gets). */
 export class CapturedLogs {
@@ -42,8 +46,10 @@ export interface TestTsp {
  */
 export async function startTestTsp(env: Record<string, string> = {}): Promise<TestTsp> {
   const db = await createTestDatabase();
+  // Each app gets its own sandbox keystore (vault keys), so test files never share key state.
+  const keysDir = mkdtempSync(path.join(tmpdir(), 'opentsp-keys-'));
   const config = loadConfig(
-    { OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'debug', OPENTSP_VALIDATE_RESPONSES: 'true', ...env },
+    { OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'debug', OPENTSP_VALIDATE_RESPONSES: 'true', OPENTSP_KEYSTORE_PATH: path.join(keysDir, 'keystore.jwe'), ...env },
     { databaseUrl: db.url, port: 0 },
   );
   const logs = new CapturedLogs();
@@ -70,7 +76,13 @@ export async function startTestTsp(env: Record<string, string> = {}): Promise<Te
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await db.drop();
+      await closeServices(services);
+      try {
+        await assertNoCardDataInLogs(logs.text(), process.env.JEST_WORKER_ID ? `jest worker ${process.env.JEST_WORKER_ID}` : 'startTestTsp', db.pool);
+      } finally {
+        await db.drop();
+        rmSync(keysDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -153,6 +153,9 @@ export interface paths {
          *     omitted, all the client's scopes are granted. Failures are problem documents whose
          *     `error` member carries the RFC 6749 §5.2 error (`invalid_request`, `invalid_client`,
          *     `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`).
+         *
+         *     An `Idempotency-Key` is accepted but never replayed here: every call issues a fresh
+         *     token, so retrying is always safe, and no stored token response can reach another caller.
          */
         post: operations["createAccessToken"];
         delete?: never;
@@ -607,7 +610,7 @@ export interface paths {
         put?: never;
         /**
          * Register a client
-         * @description Called by an operator to onboard an issuer back end, a wallet, a card-on-file merchant, an acquirer or another operator. Wallets and card-on-file merchants get a TRID; scopes follow from the role. The client secret (for `client_secret_basic`) and the response encryption key (for `A256GCMKW`) are returned **once**. Errors: 422 `issuer_not_found`, `validation_failed`.
+         * @description Called by an operator to onboard an issuer back end, a wallet, a card-on-file merchant, an acquirer or another operator. Wallets and card-on-file merchants get a TRID; scopes follow from the role. The client secret (for `client_secret_basic`) and the response encryption key (for `A256GCMKW`) are returned **once**. Errors: 400 `validation_failed` (cross-field rules, see `CreateClientRequest`); 404 `issuer_not_found`.
          */
         post: operations["createClient"];
         delete?: never;
@@ -1968,7 +1971,7 @@ export interface components {
             expiresAt: string;
             /**
              * Format: uri
-             * @description The requestor's `appUri` (or `webUri`) with `pushReceipt` (and `callbackUrl`) as query parameters; the bank app opens it.
+             * @description The requestor's `appUri` (or `webUri`) with `pushReceipt`, `signedPayload` (and `callbackUrl`) as query parameters; the bank app opens it.
              */
             deepLink: string;
             /** @description JWS over `PushReceiptClaims`, signed by a TSP `sig` key. */
@@ -2096,7 +2099,7 @@ export interface components {
             data: components["schemas"]["Client"][];
             nextCursor: components["schemas"]["NextCursor"];
         };
-        /** @description Cross-field rules, checked by the TSP (422 `validation_failed`): `issuerId` is required with role `issuer` and not allowed otherwise; `jwks` is required with `private_key_jwt` and with `RSA-OAEP-256` response encryption; `allowedChannels` only with `wallet` and `cof_merchant`; `merchantIds` only with `acquirer` and `cof_merchant`; `responseEncryption` only with `acquirer`. */
+        /** @description Cross-field rules, checked by the TSP (400 `validation_failed`): `issuerId` is required with role `issuer` and not allowed otherwise; `jwks` is required with `private_key_jwt` and with `RSA-OAEP-256` response encryption; `allowedChannels` only with `wallet` and `cof_merchant`; `merchantIds` only with `acquirer` and `cof_merchant`; `responseEncryption` only with `acquirer`. */
         CreateClientRequest: {
             role: components["schemas"]["ClientRole"];
             name: string;
@@ -2221,13 +2224,20 @@ export interface components {
         /**
          * @description A json-rules-engine `TopLevelCondition`: `{ "all": [...] }`, `{ "any": [...] }`,
          *     `{ "not": {...} }` or `{ "condition": "<name>" }`, nesting conditions of the form
-         *     `{ "fact", "path"?, "operator", "value" }`. Facts: `device` (id, known, score, rooted,
-         *     emulator, type), `location` (country, cardCountryMatch, distanceKmFromLastUse), `ip`,
-         *     `velocity` (provisioningPerDevice24h, provisioningPerCard24h,
-         *     provisioningPerWalletAccount24h, detokenizationsPerToken1h), `behaviour`
-         *     (otpFailures24h, accountAgeDays), `transaction` (amount, currency,
-         *     merchantCategoryCode, channel), `card` (country, product), `signals` (the requestor's
-         *     `riskSignals`). Validated by the engine (422 `rule_invalid`).
+         *     `{ "fact", "path", "operator", "value" }` with `path` of the form `$.name` and `value` a
+         *     literal or a `{ "fact", "path" }` reference. Operators: equal, notEqual, in, notIn,
+         *     lessThan, lessThanInclusive, greaterThan, greaterThanInclusive. Facts (unknown values
+         *     are `null`): `device` (id, type, os, known, ageHours, score, rooted, emulator,
+         *     cardsOnDevice, accountsOnDevice), `ip` (address, country, version, private),
+         *     `location` (country, lat, lon, ipCountry, cardCountry, ipCountryMatchesCard,
+         *     deviceCountryMatchesCard, deviceCountryMatchesIp, distanceKmFromLastUse,
+         *     hoursSinceLastUse, speedKmhFromLastUse), `velocity` (provisioningPerDevice1h/24h,
+         *     provisioningPerCard1h/24h, provisioningPerWalletAccount1h/24h, provisioningPerIp1h/24h,
+         *     pushRedemptionsPerWalletAccount24h, detokenizationsPerToken1h/24h), `behaviour`
+         *     (accountAgeDays, hoursSinceCardSuspended, otpFailures24h, otpFailuresPerCard24h),
+         *     `transaction` (amount, currency, merchantCategoryCode, merchantId, channel), `card`
+         *     (country, product), `signals` (the requestor's `riskSignals`, `extra.<name>` included).
+         *     Validated on save (422 `rule_invalid` with `errors[]`).
          */
         RiskConditions: {
             [key: string]: unknown;
@@ -2288,6 +2298,8 @@ export interface components {
                 approveToStepUp: number;
                 approveToDecline: number;
                 stepUpToDecline: number;
+                /** @description Decisions whose outcome would become less severe (e.g. a loosened threshold). */
+                toLessSevere?: number;
                 unchanged: number;
             };
             /** @description Up to 50 decisions whose outcome would change, newest first. */
@@ -2420,7 +2432,7 @@ export interface components {
             rotation: components["schemas"]["KeyRotation"] | null;
         };
         /**
-         * @description `pending` queued, not attempted yet; `delivered` a 2xx was received; `failed` the last attempt failed and a retry is scheduled (`nextAttemptAt`); `dead` the retry budget is spent (redeliver by hand).
+         * @description `pending` queued, not attempted yet; `delivered` a 2xx was received; `failed` the last attempt failed and a retry is scheduled (`nextAttemptAt`), or, with `lastError` `no_webhook_url` and no `nextAttemptAt`, the recipient has no webhook URL registered (not retried; redeliver once it has one); `dead` the retry budget is spent (redeliver by hand).
          * @enum {string}
          */
         WebhookDeliveryStatus: "pending" | "delivered" | "failed" | "dead";
@@ -2434,8 +2446,11 @@ export interface components {
                 /** @description A `ClientId` or an `IssuerId`. */
                 id: string;
             };
-            /** Format: uri */
-            url: string;
+            /**
+             * Format: uri
+             * @description Where the last attempt went (the recipient's webhook URL, resolved at send time); absent before the first attempt and when the recipient has no webhook URL.
+             */
+            url?: string;
             status: components["schemas"]["WebhookDeliveryStatus"];
             attempts: number;
             /** Format: date-time */
@@ -4616,10 +4631,12 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description `issuer_not_found` (the `issuerId` names no issuer). */
+            404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `issuer_not_found`, `idempotency_key_reused`. */
+            /** @description `idempotency_key_reused`. */
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

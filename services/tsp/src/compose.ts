@@ -2,9 +2,19 @@ import type { Router } from 'express';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { ServiceContext, StopFn } from './context';
 import { createIdentityServices, type IdentityServices } from './domain/identity';
+import { createPaymentServices, type PaymentServices } from './domain/payments';
+import { createPushServices, type PushServices } from './domain/push';
+import { createTokenServices, type TokenServices } from './domain/tokens';
+import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices } from './domain/webhooks';
+import { auditRoutes } from './http/routes/audit.routes';
 import { identityRoutes } from './http/routes/identity.routes';
+import { issuerRoutes } from './http/routes/issuer.routes';
+import { paymentsRoutes } from './http/routes/payments.routes';
+import { pushRoutes } from './http/routes/push.routes';
+import { tokensRoutes } from './http/routes/tokens.routes';
 import { riskRoutes } from './http/routes/risk.routes';
 import { vaultRoutes } from './http/routes/vault.routes';
+import { webhooksRoutes } from './http/routes/webhooks.routes';
 import { createRiskServices, type RiskServices } from './risk';
 import { unitOfWork, type UnitOfWork } from './store/transaction';
 import { createVaultServices, type VaultServices } from './vault';
@@ -20,7 +30,14 @@ export interface Services {
   readonly vault: VaultServices;
   readonly identity: IdentityServices;
   readonly risk: RiskServices;
+  readonly webhooks: WebhookServices;
+  readonly tokens: TokenServices;
+  readonly payments: PaymentServices;
+  readonly push: PushServices;
 }
+
+/** The services the product areas (tokens, payments, push) are built on. */
+export type CoreServices = Pick<Services, 'uow' | 'audit' | 'vault' | 'identity' | 'risk' | 'webhooks'>;
 
 export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
@@ -29,18 +46,39 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const vault = await createVaultServices(ctx, audit);
   const identity = await createIdentityServices(ctx, vault, audit);
   const risk = await createRiskServices(ctx, audit);
-  return { uow, audit, vault, identity, risk };
+  const webhooks = await createWebhookServices(ctx, vault, audit, webhookTargetsFromRegistry(identity.registry));
+  const core: CoreServices = { uow, audit, vault, identity, risk, webhooks };
+  const tokens = await createTokenServices(ctx, core);
+  const payments = await createPaymentServices(ctx, core, tokens);
+  const push = await createPushServices(ctx, core, tokens);
+  return { ...core, tokens, payments, push };
 }
 
 /** Routers of every area, mounted after authentication and idempotency. */
 export function featureRouters(services: Services, ctx: ServiceContext): Router[] {
-  return [vaultRoutes(services, ctx), identityRoutes(services, ctx), riskRoutes(services, ctx)];
+  return [
+    auditRoutes(services, ctx),
+    vaultRoutes(services, ctx),
+    identityRoutes(services, ctx),
+    riskRoutes(services, ctx),
+    webhooksRoutes(services, ctx),
+    tokensRoutes(services, ctx),
+    issuerRoutes(services, ctx),
+    paymentsRoutes(services, ctx),
+    pushRoutes(services, ctx),
+  ];
 }
 
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
 export function startBackgroundWork(services: Services): StopFn {
-  const stops: StopFn[] = [services.audit.startChainer()];
+  const webhookWorker = services.webhooks.start();
+  const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
   return async () => {
     await Promise.all(stops.map((stop) => stop()));
   };
+}
+
+/** Releases what the services hold open outside background work (listeners, timers). */
+export async function closeServices(services: Services): Promise<void> {
+  await services.identity.close();
 }

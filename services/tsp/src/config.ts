@@ -27,6 +27,106 @@ export interface Config {
   readonly validateResponses: boolean;
   /** How long a graceful shutdown may take before open connections are cut. */
   readonly shutdownGraceMs: number;
+  /** Browser origins allowed by CORS (`OPENTSP_CORS_ORIGINS`, comma-separated); empty = no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** HTTP server: time to receive a request's headers / whole request before the socket is cut (slow clients). */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Vault: the sealed KEK keystore file (default `<dataDir>/keystore.jwe`, sandbox only). */
+  readonly keystorePath: string | undefined;
+  /** Vault: passphrase of the keystore (required outside sandbox mode). */
+  readonly keystorePassphrase: string | undefined;
+  /** Vault: the 4-character BIN controller id that starts every PAR (required outside sandbox). */
+  readonly binControllerId: string | undefined;
+  /** Vault: how many unwrapped data keys one process keeps in memory. */
+  readonly dekCacheSize: number;
+  /** Vault: how long a replaced TSP JOSE key stays published in the JWKS. */
+  readonly tspKeyGraceMs: number;
+  /** Webhooks: retry budget, backoff, per-request timeout and worker settings (docs/operations.md). */
+  readonly webhooks: WebhookConfig;
+  /** Identity and access: access tokens, secret hashing, registry refresh, rate limits. */
+  readonly identity: IdentityConfig;
+  /** Payments: cryptogram lifetime and the detokenize hot-path caches. */
+  readonly payments: PaymentsConfig;
+  /** Tokens: issuer decision timeout, ID&V OTP limits, card-data JWE age (docs/operations.md). */
+  readonly tokens: TokensConfig;
+  /** Token push: push-receipt lifetime and the redemption-failure budget (docs/operations.md). */
+  readonly push: PushConfig;
+}
+
+/** Token push settings (push receipts, DESIGN §2 flow 4). */
+export interface PushConfig {
+  /** Lifetime of a push receipt when the issuer gives no `ttlSeconds` (MDES Token Connect: 15 min). */
+  readonly receiptDefaultTtlSeconds: number;
+  /** The longest `ttlSeconds` an issuer may ask for (the contract allows at most 3600). */
+  readonly receiptMaxTtlSeconds: number;
+  /** Failed redemptions per token requestor and window before every redemption gets 429. */
+  readonly redeemFailureBudget: number;
+  readonly redeemWindowSeconds: number;
+}
+
+/** Provisioning and ID&V settings. */
+export interface TokensConfig {
+  /** How long the issuer's decision / OTP delivery endpoint may take before stand-in applies. */
+  readonly issuerTimeoutMs: number;
+  /** How long a one-time code stays valid. */
+  readonly otpTtlSeconds: number;
+  /** Wrong codes per challenge before it is locked. */
+  readonly otpMaxAttempts: number;
+  /** Code re-sends per token. */
+  readonly otpResendLimit: number;
+  /** Oldest `iat` accepted on an `encryptedCard` JWE. */
+  readonly jweMaxAgeSeconds: number;
+}
+
+/** A rate limit: `points` requests per `seconds` (env `OPENTSP_RATE_LIMIT_<CLASS>=points/seconds`). */
+export interface RateLimitPolicy {
+  readonly points: number;
+  readonly seconds: number;
+}
+
+/** Payment credentials and detokenization settings (docs/operations.md). */
+export interface PaymentsConfig {
+  /** How long a cryptogram may be presented at detokenization after it was issued. */
+  readonly cryptogramTtlSeconds: number;
+  /** Per-token cryptogram keys (HKDF outputs) kept in memory per process. */
+  readonly tokenKeyCacheSize: number;
+  /** Unsealed per-client response keys (A256GCMKW) kept in memory per process. */
+  readonly clientKeyCacheSize: number;
+}
+
+/** Identity and access settings (docs/access-control.md, docs/operations.md). */
+export interface IdentityConfig {
+  readonly accessTokenTtlSeconds: number;
+  /** scrypt cost of client secret hashes: log2 of N (r = 8, p = 1). */
+  readonly scryptLog2N: number;
+  /** Full reload of the in-memory client registry (a fallback to LISTEN/NOTIFY). */
+  readonly registryRefreshMs: number;
+  /** Per endpoint class; `auth` is per client id, `authIp` per IP on the token endpoint. */
+  readonly rateLimits: Readonly<Record<'auth' | 'authIp' | 'guessable' | 'hot' | 'default', RateLimitPolicy>>;
+}
+
+function rateVar(env: Env, name: string, points: number, seconds: number): RateLimitPolicy {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return Object.freeze({ points, seconds });
+  const match = /^([1-9][0-9]{0,8})\/([1-9][0-9]{0,5})$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be <requests>/<seconds>, e.g. 600/60; got "${raw}"`);
+  return Object.freeze({ points: Number(match[1]), seconds: Number(match[2]) });
+}
+
+/** Webhook delivery settings (the outbox worker). */
+export interface WebhookConfig {
+  /** HTTP attempts per delivery before it is `dead`. */
+  readonly maxAttempts: number;
+  /** Delay before the 2nd attempt; it doubles per attempt (±20 % jitter) up to `backoffMaxMs`. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Per-request timeout; the contract gives receivers 10 s to answer. */
+  readonly timeoutMs: number;
+  /** Deliveries in flight at once per process. */
+  readonly concurrency: number;
+  /** How often the worker looks for due retries (new jobs arrive by LISTEN/NOTIFY). */
+  readonly pollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +153,41 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name} must be true or false; got "${raw}"`);
+}
+
+// EMVCo assigns BIN controller ids: 4 upper-case alphanumerics that start every PAR.
+function binControllerVar(env: Env): string | undefined {
+  const raw = env.OPENTSP_BIN_CONTROLLER_ID;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Z0-9]{4}$/.test(raw)) throw new ConfigError('OPENTSP_BIN_CONTROLLER_ID must be 4 upper-case letters or digits');
+  return raw;
+}
+
+// Exact origins only (scheme://host[:port]): a wildcard would open the API to every web page.
+function corsOriginsVar(env: Env): readonly string[] {
+  const raw = env.OPENTSP_CORS_ORIGINS;
+  if (raw === undefined || raw.trim() === '') return Object.freeze([]);
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/i.test(origin)) {
+      throw new ConfigError(`OPENTSP_CORS_ORIGINS must be comma-separated origins like https://wallet.example; got "${origin}"`);
+    }
+  }
+  return Object.freeze(origins);
+}
+
+function pushConfig(env: Env): PushConfig {
+  const receiptMaxTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_MAX_TTL_SECONDS', 3_600, 60, 3_600);
+  const receiptDefaultTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_TTL_SECONDS', Math.min(900, receiptMaxTtlSeconds), 60, 3_600);
+  if (receiptDefaultTtlSeconds > receiptMaxTtlSeconds) {
+    throw new ConfigError('OPENTSP_PUSH_RECEIPT_TTL_SECONDS must not exceed OPENTSP_PUSH_RECEIPT_MAX_TTL_SECONDS');
+  }
+  return Object.freeze({
+    receiptDefaultTtlSeconds,
+    receiptMaxTtlSeconds,
+    redeemFailureBudget: intVar(env, 'OPENTSP_PUSH_REDEEM_FAILURE_BUDGET', 20, 1, 1_000_000),
+    redeemWindowSeconds: intVar(env, 'OPENTSP_PUSH_REDEEM_WINDOW_SECONDS', 600, 1, 86_400),
+  });
 }
 
 /** Parses the environment into a frozen `Config`; throws `ConfigError` with a clear message. */
@@ -88,6 +223,48 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tspCode,
     validateResponses: boolVar(env, 'OPENTSP_VALIDATE_RESPONSES', false),
     shutdownGraceMs: intVar(env, 'OPENTSP_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    corsOrigins: corsOriginsVar(env),
+    headersTimeoutMs: intVar(env, 'OPENTSP_HEADERS_TIMEOUT_MS', 10_000, 100, 120_000),
+    requestTimeoutMs: intVar(env, 'OPENTSP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    keystorePath: env.OPENTSP_KEYSTORE_PATH ? path.resolve(env.OPENTSP_KEYSTORE_PATH) : undefined,
+    keystorePassphrase: env.OPENTSP_KEYSTORE_PASSPHRASE || undefined,
+    binControllerId: binControllerVar(env),
+    dekCacheSize: intVar(env, 'OPENTSP_DEK_CACHE_SIZE', 10_000, 1, 10_000_000),
+    tspKeyGraceMs: intVar(env, 'OPENTSP_TSP_KEY_GRACE_HOURS', 168, 0, 24 * 365) * 3600_000,
+    webhooks: Object.freeze({
+      maxAttempts: intVar(env, 'OPENTSP_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
+      backoffBaseMs: intVar(env, 'OPENTSP_WEBHOOK_BACKOFF_BASE_MS', 30_000, 1, 3_600_000),
+      backoffMaxMs: intVar(env, 'OPENTSP_WEBHOOK_BACKOFF_MAX_MS', 6 * 3600_000, 1, 7 * 24 * 3600_000),
+      timeoutMs: intVar(env, 'OPENTSP_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      concurrency: intVar(env, 'OPENTSP_WEBHOOK_CONCURRENCY', 8, 1, 100),
+      pollIntervalMs: intVar(env, 'OPENTSP_WEBHOOK_POLL_INTERVAL_MS', 2_000, 10, 60_000),
+    }),
+    tokens: Object.freeze({
+      issuerTimeoutMs: intVar(env, 'OPENTSP_ISSUER_TIMEOUT_MS', 3_000, 50, 30_000),
+      otpTtlSeconds: intVar(env, 'OPENTSP_OTP_TTL_SECONDS', 300, 1, 3_600),
+      otpMaxAttempts: intVar(env, 'OPENTSP_OTP_MAX_ATTEMPTS', 5, 1, 20),
+      otpResendLimit: intVar(env, 'OPENTSP_OTP_RESEND_LIMIT', 3, 0, 20),
+      jweMaxAgeSeconds: intVar(env, 'OPENTSP_CARD_JWE_MAX_AGE_SECONDS', 600, 30, 86_400),
+    }),
+    push: pushConfig(env),
+    payments: Object.freeze({
+      cryptogramTtlSeconds: intVar(env, 'OPENTSP_CRYPTOGRAM_TTL_SECONDS', 600, 10, 86_400),
+      tokenKeyCacheSize: intVar(env, 'OPENTSP_TOKEN_KEY_CACHE_SIZE', 100_000, 1, 10_000_000),
+      clientKeyCacheSize: intVar(env, 'OPENTSP_CLIENT_KEY_CACHE_SIZE', 1_000, 1, 1_000_000),
+    }),
+    identity: Object.freeze({
+      accessTokenTtlSeconds: intVar(env, 'OPENTSP_ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
+      // Sandbox hashes are cheaper (start-up, tests); hashes record their cost, so both verify.
+      scryptLog2N: intVar(env, 'OPENTSP_SCRYPT_LOG2_N', mode === 'sandbox' ? 12 : 14, 10, 20),
+      registryRefreshMs: intVar(env, 'OPENTSP_REGISTRY_REFRESH_MS', 30_000, 1_000, 3_600_000),
+      rateLimits: Object.freeze({
+        auth: rateVar(env, 'OPENTSP_RATE_LIMIT_AUTH', 20, 60),
+        authIp: rateVar(env, 'OPENTSP_RATE_LIMIT_AUTH_IP', 60, 60),
+        guessable: rateVar(env, 'OPENTSP_RATE_LIMIT_GUESSABLE', 600, 60),
+        hot: rateVar(env, 'OPENTSP_RATE_LIMIT_HOT', 10_000, 1),
+        default: rateVar(env, 'OPENTSP_RATE_LIMIT_DEFAULT', 1_000, 1),
+      }),
+    }),
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,12 +1,14 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import path from 'node:path';
 import type { Config } from './config';
-import { createServices, startBackgroundWork } from './compose';
+import { closeServices, createServices, startBackgroundWork } from './compose';
+import { bootstrapSandbox } from './domain/identity/sandbox-bootstrap';
 import type { ServiceContext } from './context';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { openDatabase, type DatabaseHandle } from './store/database';
+import { guardPoolClients } from './store/database-errors';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { migrateToLatest } from './store/migrate';
 
@@ -42,6 +44,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const resolved = await resolveDatabaseUrl(config, logger);
   const embedded = resolved.embedded;
   const database = openDatabase({ connectionString: resolved.url, poolSize: config.databasePoolSize });
+  guardPoolClients(database.pool); // a connection lost mid-query must not crash the process
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) logger.info({ migrations: applied.map((m) => m.migrationName) }, 'migrations applied');
@@ -52,12 +55,11 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   }
   const ctx: ServiceContext = { config, logger, database, metrics: createMetrics() };
   const services = await createServices(ctx);
+  // Sandbox: ensure the demo issuer, wallet, acquirer and admin exist; print their credentials.
+  if (config.mode === 'sandbox') await bootstrapSandbox(services.identity, config);
   const stopBackgroundWork = startBackgroundWork(services);
   const app = createApp({ ...ctx, services });
-  const server = await listen(app.listen.bind(app), config.port, config.host);
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = await listen(createHttpServer(app, config), config.port, config.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
@@ -69,6 +71,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
       logger.info('shutting down: draining connections');
       await closeServer(server, config.shutdownGraceMs);
       await stopBackgroundWork();
+      await closeServices(services);
       await database.close();
       await embedded?.stop();
       logger.info('stopped');
@@ -76,14 +79,29 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   return { url, port, logger, database, stop };
 }
 
-function listen(
-  listenFn: (port: number, host: string, cb: () => void) => Server,
-  port: number,
-  host: string,
-): Promise<Server> {
+/**
+ * The HTTP server with slow-client limits (slowloris, OWASP API4:2023): headers must arrive
+ * within `headersTimeoutMs`, the whole request within `requestTimeoutMs`, else Node answers 408
+ * and closes the socket. The expiry check runs every second (Node's default is every 30 s,
+ * which would let a slow client hold a socket far past the limit).
+ */
+export function createHttpServer(app: RequestListener, config: Pick<Config, 'headersTimeoutMs' | 'requestTimeoutMs'>): Server {
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    },
+    app,
+  );
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+function listen(server: Server, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = listenFn(port, host, () => resolve(server));
     server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger';
-import { PAN_MASK, scrubCardNumbers } from '../observability/card-data-scrubber';
+import { containsCardNumber } from '../observability/card-data-scrubber';
 import { auditRepository, type AuditVerification, type NewAuditEntry } from '../store/audit.repository';
 import type { Executor } from '../store/transaction';
 
@@ -37,7 +37,7 @@ export function createAuditLog(db: Executor, logger: Logger): AuditLog {
       // Card data never enters the audit log (PCI DSS 4.0 req. 3.3, 10.2). A PAN reaching
       // here is a programming error: refuse loudly rather than store it.
       const details = JSON.stringify(entry.details ?? {});
-      if (scrubCardNumbers(details).includes(PAN_MASK)) {
+      if (containsCardNumber(details)) {
         throw new AuditDataError(`audit details for ${entry.action} contain a card number`);
       }
       return auditRepository.append(tx, entry);

@@ -4,10 +4,12 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { openDatabase } from '../store/database';
 import { migrateToLatest } from '../store/migrate';
-import { resolveDatabaseUrl, startTsp } from '../server';
+import { resolveDatabaseUrl } from '../server';
 import { registerAuditCommands } from './commands/audit';
+import { registerServeCommand } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
 import { registerRegistryCommands } from './commands/registry';
+import { registerDevCommands } from './commands/dev';
 
 /**
  * `opentsp`: the operator's command line. Each command reads the same configuration as the
@@ -17,28 +19,6 @@ const program = new Command()
   .name('opentsp')
   .description('OpenTSP token service provider')
   .showHelpAfterError();
-
-program
-  .command('serve')
-  .description('start the TSP HTTP API (applies migrations first)')
-  .option('--sandbox', 'sandbox mode: embedded Postgres when DATABASE_URL is unset, generated sandbox keys')
-  .option('-p, --port <port>', 'port to listen on (default: $PORT or 8080)')
-  .action(async (options: { sandbox?: boolean; port?: string }) => {
-    const config = loadConfig(
-      options.port ? { ...process.env, PORT: options.port } : process.env,
-      options.sandbox ? { mode: 'sandbox' } : {},
-    );
-    const tsp = await startTsp(config);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        tsp.logger.info({ signal }, 'signal received');
-        tsp.stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      });
-    }
-  });
 
 program
   .command('migrate')
@@ -60,9 +40,11 @@ program
     }
   });
 
+registerServeCommand(program);
 registerAuditCommands(program);
 registerKeysCommands(program);
 registerRegistryCommands(program);
+registerDevCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

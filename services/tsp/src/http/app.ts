@@ -10,6 +10,8 @@ import { authenticate, principalOf } from './auth';
 import { rateLimit } from './rate-limit';
 import { enforceContractSecurity } from './contract-security';
 import { errorHandler, notImplemented } from './error-handler';
+import { cors } from './cors';
+import { verifyJsonDepth } from './json-depth';
 import { idempotency } from './idempotency';
 import { loadOpenApiSpec } from './openapi-spec';
 import { requestId } from './request-id';
@@ -63,8 +65,10 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
   );
+  app.use(cors(config.corsOrigins));
   app.use(requestTimer(metrics));
-  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Depth is checked on the raw bytes before JSON.parse: a 10,000-deep body costs one scan, not a stack overflow.
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: verifyJsonDepth() }));
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' }));
 
   const spec = loadOpenApiSpec();

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { TspError, type ProblemCode } from '../domain/errors';
 import { problemFor, problemFromError, sendProblem } from './problem';
+import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from '../store/database-errors';
 
 interface HttpLikeError {
   status?: number;
@@ -46,14 +47,22 @@ const DETAIL: Partial<Record<ProblemCode, string>> = {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
-    const instance = req.path;
+    const instance = unechoed(req.path);
     if (res.headersSent) {
       logger.error({ err, requestId }, 'error after response started');
       res.end();
       return;
     }
     if (err instanceof TspError) {
+      if (err.code === 'service_unavailable' && !res.get('Retry-After')) res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
       sendProblem(res, problemFromError(err, requestId, instance));
+      return;
+    }
+    // Postgres unreachable, restarting or out of connections: a retryable 503, not a 500.
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ err, requestId }, 'database unavailable');
+      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      sendProblem(res, problemFromError(databaseUnavailableError(), requestId, instance));
       return;
     }
     const e = (err ?? {}) as HttpLikeError;
@@ -67,7 +76,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (validatorCode && Array.isArray(e.errors)) {
       const errors =
         validatorCode === 'validation_failed'
-          ? e.errors.map((item) => ({ path: item.path ?? '', message: item.message ?? 'invalid' }))
+          ? e.errors.slice(0, 20).map((item) => ({ path: unechoed(item.path ?? ''), message: unechoed(item.message ?? 'invalid') }))
           : undefined;
       sendProblem(
         res,
@@ -92,7 +101,20 @@ export const notImplemented: RequestHandler = (req, res) => {
     res,
     problemFor('not_implemented', 'This operation is part of the contract but not implemented yet.', {
       requestId: res.locals.requestId as string | undefined,
-      instance: req.path,
+      instance: unechoed(req.path),
     }),
   );
 };
+
+/**
+ * Request text (a path, an unknown field or parameter name) made safe to put in a problem:
+ * markup and quote characters percent-encoded (as in a URI fragment, RFC 3986 §2.1), any
+ * 12–19 digit run — possibly a PAN — masked (PCI DSS 3.4.1), and the length capped. The
+ * caller still learns *where* the request failed, without the TSP reflecting its input.
+ */
+function unechoed(text: string): string {
+  return text
+    .slice(0, 300)
+    .replace(/[0-9]{12,19}/g, (digits) => `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`)
+    .replace(/[<>&'`\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+}

@@ -16,3 +16,16 @@ export function scrubCardNumbers(text: string): string {
     return digits.length >= 13 && digits.length <= 19 && isLuhnValid(digits) ? PAN_MASK : match;
   });
 }
+
+/**
+ * True when `text` holds a Luhn-valid run of 16-19 digits: a PAN as this TSP accepts them
+ * (the contract's card numbers are 16-19 digits). Shorter Luhn-valid runs are left alone here
+ * because 15-digit merchant ids pass Luhn one time in ten; logs still mask them (above).
+ */
+export function containsCardNumber(text: string): boolean {
+  for (const match of text.matchAll(DIGIT_RUN)) {
+    const digits = match[0].replace(/[ -]/g, '');
+    if (digits.length >= 16 && digits.length <= 19 && isLuhnValid(digits)) return true;
+  }
+  return false;
+}

@@ -1,4 +1,5 @@
 import { type Kysely, Migrator, type MigrationResult } from 'kysely';
+import { jobQueueRepository } from './job-queue.repository';
 import { migrations } from './migrations';
 
 /**
@@ -17,5 +18,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String((error as Error).message ?? error)}`);
   }
+  // The job queue behind the webhook outbox keeps its own versioned schema (graphile-worker).
+  await jobQueueRepository.installSchema(db);
   return results ?? [];
 }

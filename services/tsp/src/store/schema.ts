@@ -8,10 +8,22 @@ import type { IdempotencyKeysTable } from './idempotency-keys.table';
 import type { VaultTables } from './vault.tables';
 import type { IdentityTables } from './identity.tables';
 import type { RiskTables } from './risk.tables';
+import type { WebhooksTables } from './webhooks.tables';
+import type { TokensTables } from './tokens.tables';
+import type { PaymentsTables } from './payments.tables';
+import type { PushTables } from './push.tables';
 
 export interface FoundationTables {
   idempotency_keys: IdempotencyKeysTable;
   audit_entries: AuditEntriesTable;
 }
 
-export interface Database extends FoundationTables, VaultTables, IdentityTables, RiskTables {}
+export interface Database
+  extends FoundationTables,
+    VaultTables,
+    IdentityTables,
+    RiskTables,
+    WebhooksTables,
+    TokensTables,
+    PaymentsTables,
+    PushTables {}

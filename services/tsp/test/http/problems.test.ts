@@ -1,11 +1,12 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
-import { createServices } from '../../src/compose';
+import { closeServices, createServices } from '../../src/compose';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { openDatabase } from '../../src/store/database';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
+import { createTestDatabase } from '../../../../test/support/test-database';
 
 const TEST_PAN = '6212345678901232';
 
@@ -94,16 +95,21 @@ describe('errors are RFC 9457 problems with a stable code', () => {
 
 describe('readiness when the database is down', () => {
   it('reports service_unavailable on /readyz but stays alive on /healthz', async () => {
-    const database = openDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMs: 500 });
-    const config = loadConfig({ OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'silent' }, { databaseUrl: 'postgres://x@127.0.0.1:1/none' });
-    const ctx = { config, logger: createLogger({ level: 'silent' }), database, metrics: createMetrics() };
-    const app = createApp({ ...ctx, services: await createServices(ctx) });
+    const db = await createTestDatabase();
+    const config = loadConfig({ OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'silent' }, { databaseUrl: db.url });
+    const ctx = { config, logger: createLogger({ level: 'silent' }), database: db, metrics: createMetrics() };
+    const services = await createServices(ctx);
+    // The same app, but its readiness probe reaches a server that does not answer.
+    const unreachable = openDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMs: 500 });
+    const app = createApp({ ...ctx, database: { ...db, ping: (ms?: number) => unreachable.ping(ms) }, services });
     try {
       const ready = await request(app).get('/readyz');
       expectProblem(ready, 503, 'service_unavailable');
       expect((await request(app).get('/healthz')).status).toBe(200);
     } finally {
-      await database.close();
+      await closeServices(services);
+      await unreachable.close();
+      await db.drop();
     }
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { luhnCheckDigit } from '../../src/domain/card/luhn';
-import { PAN_MASK, scrubCardNumbers } from '../../src/observability/card-data-scrubber';
+import { containsCardNumber, PAN_MASK, scrubCardNumbers } from '../../src/observability/card-data-scrubber';
 
 describe('scrubCardNumbers', () => {
   it.each([
@@ -28,5 +28,15 @@ describe('scrubCardNumbers', () => {
         return !scrubCardNumbers(line).includes(pan);
       }),
     );
+  });
+});
+
+describe('containsCardNumber', () => {
+  it.each([
+    ['{"note":"card 6212345678901232"}', true],
+    ['{"merchantId":"898310048161119"}', false], // a 15-digit, Luhn-valid merchant id is not a PAN here
+    ['{"tokenLast4":"1232"}', false],
+  ])('%p → %p', (given, want) => {
+    expect(containsCardNumber(given)).toBe(want);
   });
 });

@@ -1,6 +1,14 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001-foundation';
 import * as audit from './0002-audit';
+import * as vault from './0003-vault';
+import * as identity from './0004-identity';
+import * as risk from './0005-risk';
+import * as webhooks from './0006-webhooks';
+import * as tokens from './0007-tokens';
+import * as verification from './0008-verification';
+import * as payments from './0009-payments';
+import * as push from './0010-push';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so the bundle,
@@ -9,4 +17,12 @@ import * as audit from './0002-audit';
 export const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-audit': audit,
+  '0003-vault': vault,
+  '0004-identity': identity,
+  '0005-risk': risk,
+  '0006-webhooks': webhooks,
+  '0007-tokens': tokens,
+  '0008-verification': verification,
+  '0009-payments': payments,
+  '0010-push': push,
 };
