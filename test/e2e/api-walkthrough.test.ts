@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TSP_DIR } from '../support/cli';
 import { startProvisioningWorld, testPan, type ProvisioningWorld } from '../support/issuer-sim-harness';
+import { describeWithShellTools } from '../support/shell-tools';
 
 /*
  * docs/api.md is executable: its fenced `sh` blocks run in order, in one bash, against a test
@@ -16,7 +17,7 @@ function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
 }
 
-describe('docs/api.md walk-through', () => {
+describeWithShellTools('docs/api.md walk-through', () => {
   let w: ProvisioningWorld;
   beforeAll(async () => {
     w = await startProvisioningWorld();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createPushIssuer, createPushWallet, storeCard } from '../../services/tsp/test/push/push-fixtures';
 import { startTestTsp, type TestTsp } from '../support/tsp-harness';
+import { describeWithShellTools } from '../support/shell-tools';
 
 const run = promisify(execFile);
 
@@ -17,7 +18,7 @@ function shBlocks(markdown: string): string[] {
  * TSP with a registered bank, wallet and card. The bank's walk-through and the wallet's
  * redemption must do what the page says.
  */
-describe('docs/push.md walk-through', () => {
+describeWithShellTools('docs/push.md walk-through', () => {
   let tsp: TestTsp;
   beforeAll(async () => {
     tsp = await startTestTsp();
