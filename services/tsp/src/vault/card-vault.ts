@@ -73,6 +73,17 @@ const SYSTEM: AuditActor = { type: 'system' };
  * found without decryption by their keyed fingerprint. Tenancy is the caller's: the vault
  * returns `issuerId` and leaves the check to the domain.
  */
+/** A `cards` row's sealed columns as read by another query (see `openSealedCard`). */
+export interface SealedCardColumns {
+  cardRef: string;
+  issuerId: string;
+  status: string | null;
+  dekId: string | null;
+  ciphertext: Buffer | null;
+  expMonth: number;
+  expYear: number;
+}
+
 export class CardVault {
   constructor(
     private readonly dataKeys: DataKeys,
@@ -140,6 +151,18 @@ export class CardVault {
     const key = await this.dataKeys.get(executor, row.dek_id);
     const data = openCard(key, cardRef, row.ciphertext);
     return new CardSecret(cardRef, row.issuer_id, Pan.of(data.pan), row.exp_month, row.exp_year, data.cardholderName);
+  }
+
+  /**
+   * The card from columns the caller already read (detokenize reads token, card and issuance
+   * in one query), saving the second round trip of `readCard`. Same checks, same errors; the
+   * data key comes from the DEK cache, so the hot path does no further query.
+   */
+  async openSealedCard(executor: Executor, sealed: SealedCardColumns): Promise<CardSecret> {
+    if (sealed.status !== 'active' || !sealed.dekId || !sealed.ciphertext) throw cardNotFound();
+    const key = await this.dataKeys.get(executor, sealed.dekId);
+    const data = openCard(key, sealed.cardRef, sealed.ciphertext);
+    return new CardSecret(sealed.cardRef, sealed.issuerId, Pan.of(data.pan), sealed.expMonth, sealed.expYear, data.cardholderName);
   }
 
   /** A card's public facts, or `card_not_found`. Deleted cards are returned with status `deleted`. */

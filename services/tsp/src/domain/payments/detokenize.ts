@@ -147,7 +147,7 @@ async function run(
       );
     }
     // Decrypt and encrypt to the caller before consuming: a vault failure must not burn the ATC.
-    const [card, callerKey] = await Promise.all([deps.cards.readCard(trx, row.card_ref), deps.callerKeys.keyFor(principal.clientId)]);
+    const [card, callerKey] = await Promise.all([openFundingCard(deps, trx, row), deps.callerKeys.keyFor(principal.clientId)]);
     const encryptedCard = await encryptCompact(
       { pan: card.revealPan(), expMonth: card.expMonth, expYear: card.expYear },
       callerKey.jwk,
@@ -271,4 +271,24 @@ function auditEntry(
     details: { ...extra, merchantId: request.transaction.merchantId, channel: request.transaction.channel, atc: request.atc },
     ...(requestId ? { requestId } : {}),
   };
+}
+
+/**
+ * The funding card from the columns the one read returned; if the card changed since (a
+ * reissue replaced its data key), read it afresh inside the transaction.
+ */
+async function openFundingCard(deps: DetokenizeDeps, trx: Executor, row: DetokenizeRow) {
+  try {
+    return await deps.cards.openSealedCard(trx, {
+      cardRef: row.card_ref,
+      issuerId: row.issuer_id,
+      status: row.card_status,
+      dekId: row.card_dek_id,
+      ciphertext: row.card_ciphertext,
+      expMonth: row.card_exp_month ?? 0,
+      expYear: row.card_exp_year ?? 0,
+    });
+  } catch {
+    return deps.cards.readCard(trx, row.card_ref);
+  }
 }

@@ -6,6 +6,7 @@
 import type { CoreServices } from '../../compose';
 import type { RiskDecisionRequest } from '../../risk';
 import type { Executor } from '../../store/transaction';
+import type { SealedCardColumns } from '../../vault/card-vault';
 
 /** Seal/open of the payments area's own secrets (the cryptogram master key). */
 export interface SecretSealer {
@@ -24,6 +25,8 @@ export interface FundingCard {
 export interface CardReader {
   /** @throws NotFoundError `card_not_found`; VaultError when it cannot be decrypted. */
   readCard(executor: Executor, cardRef: string): Promise<FundingCard>;
+  /** The same card from the sealed columns detokenize's one read already returned. */
+  openSealedCard(executor: Executor, sealed: SealedCardColumns): Promise<FundingCard>;
 }
 
 /** What the payments area asks the risk engine (DESIGN §6): references and the transaction only. */
@@ -57,6 +60,10 @@ export function paymentPorts(core: CoreServices): PaymentPorts {
     cards: {
       async readCard(executor, cardRef) {
         const card = await vault.cards.readCard(executor, cardRef);
+        return { revealPan: () => card.pan.reveal(), expMonth: card.expMonth, expYear: card.expYear };
+      },
+      async openSealedCard(executor, sealed) {
+        const card = await vault.cards.openSealedCard(executor, sealed);
         return { revealPan: () => card.pan.reveal(), expMonth: card.expMonth, expYear: card.expYear };
       },
     },
