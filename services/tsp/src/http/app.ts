@@ -5,7 +5,7 @@ import { pinoHttp } from 'pino-http';
 import { featureRouters, type Services } from '../compose';
 import type { ServiceContext } from '../context';
 import { requestTimer } from '../observability/metrics';
-import { IdempotencyRepository } from '../store/idempotency.repository';
+import { IdempotencyRepository, type ResponseSealer } from '../store/idempotency.repository';
 import { authenticate, principalOf } from './auth';
 import { rateLimit } from './rate-limit';
 import { enforceContractSecurity } from './contract-security';
@@ -46,7 +46,7 @@ export function createApp(deps: AppDependencies): Express {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          path: req.url.split('?')[0],
+          path: pathForLog(req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
@@ -89,7 +89,11 @@ export function createApp(deps: AppDependencies): Express {
   app.use(authenticate(services.identity.authenticator));
   app.use(enforceContractSecurity());
   app.use(rateLimit(services, deps));
-  const idempotencyRepository = new IdempotencyRepository(database.db, { lockMs: 30_000, retainMs: 24 * 3600_000 });
+  const idempotencyRepository = new IdempotencyRepository(
+    database.db,
+    { lockMs: 30_000, retainMs: 24 * 3600_000 },
+    responseSealer(services, database.db),
+  );
   app.use(idempotency(idempotencyRepository, (res) => principalOf(res)?.clientId, logger));
   for (const router of featureRouters(services, deps)) app.use(router);
 
@@ -97,4 +101,29 @@ export function createApp(deps: AppDependencies): Express {
   app.use(notImplemented);
   app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * The request path as logged: percent-decoded, then any 12–19 digit run (spaces or dashes
+ * allowed) replaced, so a card number pasted into a URL never reaches the logs, however it
+ * was encoded (`card%206213…` hides the PAN from a Luhn-based scrubber) — PCI DSS 4.0 3.3/10.
+ */
+function pathForLog(url: string): string {
+  const raw = url.split('?')[0] ?? '';
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    decoded = raw;
+  }
+  return decoded.replace(/[0-9](?:[ -]?[0-9]){11,18}/g, '[redacted]');
+}
+
+/** Stored idempotent responses are sealed by the vault's envelope (purpose `idempotency`). */
+function responseSealer(services: Services, db: AppDependencies['database']['db']): ResponseSealer {
+  const context = (clientId: string, key: string) => ({ purpose: 'idempotency', ownerRef: `${clientId}:${key}` });
+  return {
+    seal: (clientId, key, json) => services.vault.envelope.seal(db, context(clientId, key), json),
+    open: async (clientId, key, sealed) => (await services.vault.envelope.open(db, sealed, context(clientId, key))).text(),
+  };
 }

@@ -4,6 +4,18 @@ import type { Logger } from 'pino';
 import { TspError } from '../domain/errors';
 import { canonicalJson } from '../util/canonical-json';
 import type { IdempotencyRepository } from '../store/idempotency.repository';
+import type { Executor } from '../store/transaction';
+
+/**
+ * The claim of the current request, in `res.locals.idempotency`. A handler whose state change
+ * must never be separated from its recorded response calls `completeWithin(tx, …)` inside the
+ * transaction that makes the change.
+ */
+export interface IdempotencyClaim {
+  clientId: string;
+  key: string;
+  completeWithin(tx: Executor, status: number, body: unknown): Promise<void>;
+}
 
 /**
  * `Idempotency-Key` on POST (DESIGN §4): the first response for a key is stored and replayed
@@ -39,7 +51,12 @@ export function idempotency(
       case 'proceed':
         break;
     }
-    res.locals.idempotency = { clientId, key };
+    const claim: IdempotencyClaim = {
+      clientId,
+      key,
+      completeWithin: (tx, status, body) => repository.complete(clientId, key, status, body, tx),
+    };
+    res.locals.idempotency = claim;
     const send = res.send.bind(res);
     let recorded = false;
     res.send = ((body?: unknown) => {

@@ -7,6 +7,15 @@ export type IdempotencyBegin =
   | { kind: 'mismatch' }
   | { kind: 'in_progress' };
 
+/**
+ * Seals stored responses: they can hold secrets shown once (a new client's secret, an
+ * acquirer's response key), so they are kept encrypted like any other secret at rest.
+ */
+export interface ResponseSealer {
+  seal(clientId: string, key: string, json: string): Promise<string>;
+  open(clientId: string, key: string, sealed: string): Promise<string>;
+}
+
 export interface IdempotencyTimings {
   /** How long an in-progress claim blocks others before a retry may take over. */
   lockMs: number;
@@ -22,6 +31,7 @@ export class IdempotencyRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly timings: IdempotencyTimings,
+    private readonly sealer?: ResponseSealer,
   ) {}
 
   async begin(clientId: string, key: string, requestHash: string): Promise<IdempotencyBegin> {
@@ -52,7 +62,12 @@ export class IdempotencyRepository {
     if (!existing) return this.begin(clientId, key, requestHash); // expired and purged meanwhile
     if (existing.request_hash !== requestHash) return { kind: 'mismatch' };
     if (existing.state === 'done') {
-      return { kind: 'replay', status: existing.response_status ?? 200, body: existing.response_body };
+      const stored = existing.response_body as { sealed?: string } | null;
+      const body =
+        this.sealer && stored && typeof stored.sealed === 'string'
+          ? JSON.parse(await this.sealer.open(clientId, key, stored.sealed))
+          : existing.response_body;
+      return { kind: 'replay', status: existing.response_status ?? 200, body };
     }
     // A claim whose holder crashed may be taken over once its lock lapsed.
     const takenOver = await this.db
@@ -78,9 +93,11 @@ export class IdempotencyRepository {
     body: unknown,
     executor: Kysely<Database> = this.db,
   ): Promise<void> {
+    const json = JSON.stringify(body ?? null);
+    const stored = this.sealer ? JSON.stringify({ sealed: await this.sealer.seal(clientId, key, json) }) : json;
     await executor
       .updateTable('idempotency_keys')
-      .set({ state: 'done', response_status: status, response_body: JSON.stringify(body ?? null) })
+      .set({ state: 'done', response_status: status, response_body: stored })
       .where('client_id', '=', clientId)
       .where('key', '=', key)
       .execute();

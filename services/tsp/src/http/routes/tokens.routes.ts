@@ -3,8 +3,8 @@ import type { components } from '@opentsp/api-types';
 import type { Services } from '../../compose';
 import type { ServiceContext } from '../../context';
 import type { ProvisionRequest } from '../../domain/tokens';
-import { IdempotencyRepository } from '../../store/idempotency.repository';
 import { requirePrincipal, requireScope } from '../auth';
+import type { IdempotencyClaim } from '../idempotency';
 
 type RedeemPushReceiptRequest = components['schemas']['RedeemPushReceiptRequest'];
 type LifecycleRequest = components['schemas']['LifecycleRequest'];
@@ -31,7 +31,6 @@ export function pageOf(query: Record<string, unknown>): { limit?: number; cursor
 export function tokensRoutes(services: Services, ctx: ServiceContext): Router {
   const router = Router();
   // Completes the Idempotency-Key record inside the transaction that creates the token.
-  const idempotency = new IdempotencyRepository(ctx.database.db, { lockMs: 30_000, retainMs: 24 * 3600_000 });
 
   router.post('/v1/tokens', requireScope('tokens:provision'), async (req, res) => {
     const principal = requirePrincipal(res);
@@ -41,10 +40,10 @@ export function tokensRoutes(services: Services, ctx: ServiceContext): Router {
       res.status(201).json(token);
       return;
     }
-    const claim = res.locals.idempotency as { clientId: string; key: string } | undefined;
+    const claim = res.locals.idempotency as IdempotencyClaim | undefined;
     const token = await services.tokens.provision(principal, req.body as ProvisionRequest, {
       ...(requestId ? { requestId } : {}),
-      ...(claim ? { withinCommit: (tx, created) => idempotency.complete(claim.clientId, claim.key, 201, created, tx) } : {}),
+      ...(claim ? { withinCommit: (tx, created) => claim.completeWithin(tx, 201, created) } : {}),
     });
     res.status(201).json(token);
   });
