@@ -1,0 +1,63 @@
+import { encryptCompact, type Jwk } from '@opentsp/crypto';
+import { benchPan, BENCH } from './seed';
+
+/** POSTs with a small closed loop (setup only, not measured), collecting each JSON answer. */
+export async function collect<T>(
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<Response>,
+  onProgress?: (done: number) => void,
+): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      const res = await send(i);
+      if (!res.ok) throw new Error(`setup request ${i} failed: ${res.status} ${await res.text()}`);
+      results.push((await res.json()) as T);
+      if (onProgress && results.length % 1000 === 0) onProgress(results.length);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+export async function accessToken(baseUrl: string, clientId: string, clientSecret: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  const json = (await res.json()) as { access_token?: string };
+  if (!json.access_token) throw new Error(`token request failed: ${res.status}`);
+  return json.access_token;
+}
+
+export const TRANSACTION = { amount: 1999, currency: 'CNY', merchantId: BENCH.merchantId, channel: 'nfc' as const };
+
+/** Provisioning bodies: each a JWE of a new PAN to the TSP's RSA-OAEP-256 key, its own device. */
+export async function provisioningBodies(baseUrl: string, from: number, count: number): Promise<string[]> {
+  const jwks = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<Jwk & { use?: string; alg?: string }> };
+  const key = jwks.keys.find((k) => k.use === 'enc' && k.alg === 'RSA-OAEP-256');
+  if (!key) throw new Error('the TSP publishes no RSA-OAEP-256 encryption key');
+  const bodies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = from + i;
+    const encryptedCard = await encryptCompact({ pan: benchPan(n), expMonth: 12, expYear: 2031 }, key, { alg: 'RSA-OAEP-256' });
+    bodies.push(
+      JSON.stringify({
+        encryptedCard,
+        walletAccountId: `bench-provision-${n}`,
+        device: { id: `bench-device-${n}`, type: 'phone', os: 'android', score: 90 },
+        tokenLocation: '02',
+        channel: 'nfc',
+      }),
+    );
+  }
+  return bodies;
+}

@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { closeServices, createServices } from '../src/compose';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/observability/logger';
+import { createMetrics } from '../src/observability/metrics';
+import { openDatabase } from '../src/store/database';
+import { migrateToLatest } from '../src/store/migrate';
+import { initKeystore } from '../src/vault/configured-key-provider';
+import { measureCryptoFloor } from './crypto-floor';
+import { ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { runLoad, type LoadResult } from './load';
+import { measurePgFloor } from './pg-floor';
+import { accessToken, collect, provisioningBodies, TRANSACTION } from './pregenerate';
+import { ProgressBar } from './progress';
+import { machineDescription, markdownTable, writeReport, type BenchReport } from './report';
+import { measureRiskEngine } from './risk-engine.bench';
+import { seedParties, seedTokens } from './seed';
+
+/**
+ * `pnpm bench [--quick] [--tokens N] [--seconds S]`: the hot paths of DESIGN §8 measured side
+ * by side with their floors, in one run, on this machine, only against 127.0.0.1.
+ */
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const argValue = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : undefined;
+};
+const TOKENS = argValue('--tokens') ?? (quick ? 5_000 : 100_000);
+const SECONDS = argValue('--seconds') ?? (quick ? 5 : 15);
+const LEVELS = quick ? [16, 64] : [8, 32, 64, 128];
+const WORKERS = availableParallelism();
+
+// The bench raises the per-client rate limits: it measures capacity, not the limiter.
+const BENCH_ENV = {
+  OPENTSP_RATE_LIMIT_HOT: '1000000/1',
+  OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
+  OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
+  OPENTSP_RATE_LIMIT_AUTH: '100000/60',
+  OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
+  OPENTSP_BIN_CONTROLLER_ID: 'B401',
+  LOG_LEVEL: 'warn',
+};
+
+async function main(): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const steps = 8 + LEVELS.length + (quick ? 0 : 1);
+  const bar = new ProgressBar(steps);
+  const keysDir = mkdtempSync(path.join(tmpdir(), 'opentsp-bench-keys-'));
+  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(keysDir, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
+  const database = await prepareDatabase();
+  const started: RunningProcess[] = [];
+  const runs: LoadResult[] = [];
+  try {
+    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
+    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
+    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
+    started.push(issuerSim);
+
+    // Seed through the composition root (same code as the API) on the bench database.
+    // Sandbox for the seeding process only: it lets the issuer register issuer-sim's plain
+    // http://127.0.0.1 decision URL (production insists on https). The TSP under test runs in
+    // production mode.
+    const config = loadConfig({ ...env, OPENTSP_MODE: 'sandbox' });
+    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
+    await migrateToLatest(handle.db);
+    const ctx = { config, database: handle, logger: createLogger({ level: 'warn' }), metrics: createMetrics() };
+    const services = await createServices(ctx);
+    const parties = await seedParties(services, issuerSim.url);
+    const tokens = await seedTokens(services, parties, TOKENS, () => undefined);
+    bar.step(`seeded ${tokens.length} tokens`);
+
+    const port = await freePort();
+    const tsp = await startProcess(ENTRY.tsp, ['serve', '--workers', String(WORKERS)], { ...env, PORT: String(port) }, '/readyz');
+    started.push(tsp);
+    let peakRss = tsp.rssMiB();
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, tsp.rssMiB())), 500);
+    bar.step(`TSP started (${WORKERS} workers)`);
+
+    const walletToken = await accessToken(tsp.url, parties.wallet.clientId, parties.wallet.clientSecret);
+    const acquirerToken = await accessToken(tsp.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
+    const issuerToken = await accessToken(tsp.url, parties.issuerClient.clientId, parties.issuerClient.clientSecret);
+    const wallet = { authorization: `Bearer ${walletToken}` };
+
+    // Cryptograms: one per detokenize request to come (each detokenization needs a fresh one),
+    // made in-process through the payments service (the same code as the endpoint, no HTTP).
+    const needed = quick ? 15_000 : 60_000;
+    type Credentials = { tokenPan: string; tokenExpiry: { month: number; year: number }; cryptogram: string; atc: number };
+    const walletPrincipal = { clientId: parties.wallet.clientId, role: 'wallet' as const, scopes: ['tokens:cryptogram' as const], trid: parties.wallet.trid };
+    const credentials: Credentials[] = [];
+    let made = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (made < needed) {
+          const token = tokens[made++ % tokens.length]!;
+          credentials.push(await services.payments.createPaymentCredentials(walletPrincipal, token.tokenRef, TRANSACTION));
+        }
+      }),
+    );
+    bar.step(`${credentials.length} cryptograms pre-generated`);
+    let nextCredential = 0;
+    const detokenizeBody = () => {
+      const c = credentials[nextCredential++ % credentials.length]!;
+      return JSON.stringify({ tokenPan: c.tokenPan, tokenExpiry: c.tokenExpiry, cryptogram: c.cryptogram, atc: c.atc, transaction: TRANSACTION });
+    };
+    const acquirerHeaders = { authorization: `Bearer ${acquirerToken}` };
+    for (const connections of LEVELS) {
+      runs.push(
+        await runLoad({ name: `detokenize @${connections}`, url: `${tsp.url}/v1/detokenize`, method: 'POST', headers: acquirerHeaders, connections, durationSeconds: SECONDS, body: detokenizeBody }),
+      );
+      bar.step(`detokenize at ${connections} connections`);
+    }
+    runs.push(
+      await runLoad({ name: 'detokenize fixed rate', url: `${tsp.url}/v1/detokenize`, method: 'POST', headers: acquirerHeaders, connections: 64, rate: 1_000, durationSeconds: SECONDS, body: detokenizeBody }),
+    );
+    if (nextCredential > credentials.length) process.stderr.write('\nwarning: cryptograms ran out and were reused (replays)\n');
+
+    let tokenIndex = 0;
+    runs.push(
+      await runLoad({
+        name: 'cryptogram @32',
+        url: `${tsp.url}/v1/tokens/${tokens[0]!.tokenRef}/cryptograms`,
+        method: 'POST',
+        headers: wallet,
+        connections: 32,
+        durationSeconds: SECONDS,
+        expectStatus: 201,
+        body: () => JSON.stringify({ ...TRANSACTION, amount: 100 + (tokenIndex++ % 1000) }),
+      }),
+    );
+    runs.push(await runLoad({ name: 'token list @32', url: `${tsp.url}/v1/tokens?walletAccountId=bench-wallet-account-7&limit=20`, headers: wallet, connections: 32, durationSeconds: SECONDS }));
+    bar.step('cryptogram generation and token list');
+
+    const provisionBodies = await provisioningBodies(tsp.url, TOKENS + 1, quick ? 4_000 : 15_000);
+    let nextProvision = 0;
+    runs.push(
+      await runLoad({ name: 'provision @32', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: wallet, connections: 32, durationSeconds: SECONDS, expectStatus: 201, body: () => provisionBodies[nextProvision++ % provisionBodies.length]! }),
+    );
+    bar.step('provisioning');
+
+    type Receipt = { pushReceipt: string };
+    const receipts = await collect<Receipt>(quick ? 3_000 : 10_000, 16, (i) =>
+      fetch(`${tsp.url}/v1/push-receipts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${issuerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ cardRef: tokens[i % tokens.length]!.cardRef, trid: parties.wallet.trid }),
+      }),
+    );
+    let nextReceipt = 0;
+    if (receipts.length) {
+      runs.push(
+        await runLoad({ name: 'push redemption @16', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: wallet, connections: 16, durationSeconds: Math.min(SECONDS, 5), expectStatus: 201, body: () => JSON.stringify({ pushReceipt: receipts[nextReceipt++ % receipts.length]!.pushReceipt, walletAccountId: `bench-push-${nextReceipt}` }) }),
+      );
+    }
+    bar.step('push redemption');
+    clearInterval(sampler);
+
+    // Floors, in the same run.
+    const floorPort = await freePort();
+    const floor = await startProcess(ENTRY.httpFloor, [String(floorPort), String(WORKERS), '700'], { PORT: String(floorPort) }, '/');
+    started.push(floor);
+    const httpFloor = await runLoad({ name: 'floor: bare node:http @64', url: `${floor.url}/`, method: 'POST', connections: 64, durationSeconds: SECONDS, body: '{}' });
+    runs.push(httpFloor);
+    await floor.stop();
+    const pgFloor = await measurePgFloor(database.url, tokens, 64, SECONDS);
+    runs.push(pgFloor);
+    bar.step('floors');
+    const crypto = await measureCryptoFloor(quick ? 1 : 3);
+    const engine = await measureRiskEngine(quick ? 2_000 : 10_000);
+    bar.step('crypto and risk engine alone');
+    await closeServices(services);
+    await handle.close();
+
+    const best = (prefix: string) => runs.filter((r) => r.name.startsWith(prefix) && !r.rate).sort((a, b) => b.rps - a.rps)[0];
+    const detok = best('detokenize @');
+    const report: BenchReport = {
+      startedAt,
+      quick,
+      machine: machineDescription(database.description),
+      tokensSeeded: tokens.length,
+      runs,
+      ratios: detok
+        ? [
+            { path: detok.name, floor: httpFloor.name, ratio: detok.rps / Math.max(1, httpFloor.rps) },
+            { path: detok.name, floor: pgFloor.name, ratio: detok.rps / Math.max(1, pgFloor.rps) },
+          ]
+        : [],
+      crypto,
+      engine,
+      tspPeakRssMiB: peakRss,
+    };
+    const { jsonPath } = writeReport(report);
+    bar.finish();
+    process.stdout.write(`\n${markdownTable(report)}\n\nresults: ${jsonPath}\n`);
+    const failed = runs.filter((r) => r.errors + r.non2xx > 0);
+    if (failed.length) {
+      process.stderr.write(`errors in: ${failed.map((r) => `${r.name} (${r.errors + r.non2xx})`).join(', ')}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    for (const p of started.reverse()) await p.stop();
+    await database.close();
+    rmSync(keysDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
