@@ -2366,7 +2366,7 @@ export interface components {
             action: components["schemas"]["AuditAction"];
             subject: {
                 /** @enum {string} */
-                type: "token" | "card" | "push_receipt" | "client" | "issuer" | "risk_rule" | "key" | "webhook_delivery" | "access_token";
+                type: "token" | "card" | "push_receipt" | "client" | "issuer" | "risk_rule" | "risk_rule_set" | "key" | "kek" | "tsp_key" | "tsp_key_ring" | "webhook_delivery" | "access_token";
                 id: string;
             };
             /** @enum {string} */

@@ -59,17 +59,22 @@ export function idempotency(
     res.locals.idempotency = claim;
     const send = res.send.bind(res);
     let recorded = false;
+    // The response is recorded BEFORE it goes out, so a client that retries the moment it has
+    // an answer is replayed, never told the first attempt is still in progress.
     res.send = ((body?: unknown) => {
-      if (!recorded) {
-        recorded = true;
-        const status = res.statusCode;
-        const done =
-          status >= 500
-            ? repository.release(clientId, key)
-            : repository.complete(clientId, key, status, parseBody(body));
-        done.catch((err: unknown) => logger.error({ err }, 'could not record idempotent response'));
-      }
-      return send(body);
+      if (recorded) return send(body);
+      recorded = true;
+      const status = res.statusCode;
+      const done =
+        status >= 500 ? repository.release(clientId, key) : repository.complete(clientId, key, status, parseBody(body));
+      done.then(
+        () => send(body),
+        (err: unknown) => {
+          logger.error({ err }, 'could not record idempotent response');
+          send(body);
+        },
+      );
+      return res;
     }) as Response['send'];
     next();
   };

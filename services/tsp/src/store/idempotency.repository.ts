@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema';
 
@@ -34,7 +35,8 @@ export class IdempotencyRepository {
     private readonly sealer?: ResponseSealer,
   ) {}
 
-  async begin(clientId: string, key: string, requestHash: string): Promise<IdempotencyBegin> {
+  async begin(clientId: string, rawKey: string, requestHash: string): Promise<IdempotencyBegin> {
+    const key = storedKey(rawKey);
     const now = Date.now();
     const claimed = await this.db
       .insertInto('idempotency_keys')
@@ -59,7 +61,7 @@ export class IdempotencyRepository {
       .where('client_id', '=', clientId)
       .where('key', '=', key)
       .executeTakeFirst();
-    if (!existing) return this.begin(clientId, key, requestHash); // expired and purged meanwhile
+    if (!existing) return this.begin(clientId, rawKey, requestHash); // expired and purged meanwhile
     if (existing.request_hash !== requestHash) return { kind: 'mismatch' };
     if (existing.state === 'done') {
       const stored = existing.response_body as { sealed?: string } | null;
@@ -88,11 +90,12 @@ export class IdempotencyRepository {
    */
   async complete(
     clientId: string,
-    key: string,
+    rawKey: string,
     status: number,
     body: unknown,
     executor: Kysely<Database> = this.db,
   ): Promise<void> {
+    const key = storedKey(rawKey);
     const json = JSON.stringify(body ?? null);
     const stored = this.sealer ? JSON.stringify({ sealed: await this.sealer.seal(clientId, key, json) }) : json;
     await executor
@@ -104,7 +107,8 @@ export class IdempotencyRepository {
   }
 
   /** Forgets a claim whose request failed on our side (5xx), so the client's retry runs again. */
-  async release(clientId: string, key: string): Promise<void> {
+  async release(clientId: string, rawKey: string): Promise<void> {
+    const key = storedKey(rawKey);
     await this.db
       .deleteFrom('idempotency_keys')
       .where('client_id', '=', clientId)
@@ -117,4 +121,12 @@ export class IdempotencyRepository {
     const result = await this.db.deleteFrom('idempotency_keys').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/**
+ * Keys are stored as SHA-256 hashes: a key is whatever the client chose (a card number, by
+ * mistake, would otherwise sit in clear in the database).
+ */
+export function storedKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
 }

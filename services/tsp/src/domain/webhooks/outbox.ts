@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PAN_MASK, scrubCardNumbers } from '../../observability/card-data-scrubber';
+import { containsCardNumber } from '../../observability/card-data-scrubber';
 import type { Executor } from '../../store/transaction';
 import { webhookDeliveriesRepository } from '../../store/webhook-deliveries.repository';
 import { enqueueDelivery } from './delivery';
@@ -50,7 +50,7 @@ export async function emitWebhook(tx: Executor, input: EmitWebhookInput): Promis
   const body = JSON.stringify(event);
   // Webhook bodies leave the TSP: a card number here is a programming error (PCI DSS 4.0
   // req. 3.3/4.2); refuse loudly rather than send it.
-  if (scrubCardNumbers(body).includes(PAN_MASK)) throw new WebhookEventError(`${input.type} body contains a card number`);
+  if (containsCardNumber(body)) throw new WebhookEventError(`${input.type} body contains a card number`);
 
   const planned = recipients.map((recipient) => ({ id: newId('dlv'), recipient }));
   await webhookDeliveriesRepository.insertEvent(tx, { id: eventId, type: input.type, tokenRef: input.tokenRef, createdAt, body, deliveries: planned });
