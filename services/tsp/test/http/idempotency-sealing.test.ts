@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { storedKey } from '../../src/store/idempotency.repository';
 import request from 'supertest';
 import { bearer, createTestClient, tokenFor } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
@@ -30,7 +31,7 @@ describe('stored idempotent responses', () => {
     let stored = { rows: [] as Array<{ body: string | null }> };
     for (let i = 0; i < 50 && !stored.rows[0]?.body; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      stored = await sql<{ body: string | null }>`select response_body::text as body from idempotency_keys where key = 'create-wallet-7' and state = 'done'`.execute(tsp.db.db);
+      stored = await sql<{ body: string | null }>`select response_body::text as body from idempotency_keys where key = ${storedKey('create-wallet-7')} and state = 'done'`.execute(tsp.db.db);
     }
     expect(stored.rows[0]?.body).toMatch(/"sealed": ?"ev1\./);
     expect(stored.rows[0]?.body).not.toContain(secret);
