@@ -22,6 +22,12 @@ export interface NewCard {
   cardArtAssetId?: string;
   /** The issuer's BIN controller id for the PAR (default: the TSP's, OPENTSP_BIN_CONTROLLER_ID). */
   binControllerId?: string;
+  /**
+   * The reference a new card gets, when the caller already announced one (provisioning names
+   * the card in the issuer's decision request before storing it). Ignored when the PAN is
+   * already in the vault: the existing card keeps its reference.
+   */
+  cardRef?: string;
 }
 
 export interface StoredCard {
@@ -116,7 +122,7 @@ export class CardVault {
         });
         return { cardRef: existing.card_ref, par: existing.par, panLast4: pan.last4, fingerprint, created: false };
       }
-      const cardRef = randomId('card_');
+      const cardRef = input.cardRef ?? randomId('card_');
       const dek = await this.dataKeys.createDedicated(tx, PURPOSE, cardRef);
       const par = this.fingerprints.parOfFingerprint(fingerprint, input.binControllerId);
       const inserted = await cardsRepository.insertUnlessExists(tx, {

@@ -63,6 +63,19 @@ describe('card vault', () => {
     expect(await codeOf(store(pan, { issuerId: 'iss_B' }))).toBe('cross_tenant_access');
   });
 
+  it('gives a new card the reference its caller announced, and keeps an existing card\'s', async () => {
+    const pan = testPan();
+    const announced = 'card_AnnouncedToTheIssuer01';
+    const first = await tsp.services.uow.transaction((tx) =>
+      tsp.services.vault.cards.storeCard(tx, { issuerId: 'iss_A', pan, expMonth: 12, expYear: 2030, cardRef: announced }),
+    );
+    expect(first).toMatchObject({ cardRef: announced, created: true });
+    const again = await tsp.services.uow.transaction((tx) =>
+      tsp.services.vault.cards.storeCard(tx, { issuerId: 'iss_A', pan, expMonth: 12, expYear: 2030, cardRef: 'card_SomeOtherReference01' }),
+    );
+    expect(again).toMatchObject({ cardRef: announced, created: false });
+  });
+
   it('answers an unknown card with card_not_found', async () => {
     const error = await tsp.services.vault.cards.readCard(tsp.db.db, 'card_doesnotexist00000').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);

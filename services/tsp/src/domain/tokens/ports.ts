@@ -122,10 +122,9 @@ export function tokenPortsFrom(core: CoreServices): TokenPorts {
         return found ? toVaultCard(found) : undefined;
       },
       async storeCard(tx, input) {
-        // The vault names new cards itself; `input.cardRef` (the reference announced to the
-        // issuer during provisioning) is not honoured by this vault version.
-        const { cardRef: _announced, ...card } = input;
-        const stored = await vault.cards.storeCard(tx, card);
+        // A new card takes the reference already announced to the issuer in the decision
+        // request, so the issuer's records and the token agree.
+        const stored = await vault.cards.storeCard(tx, input);
         return toVaultCard(await vault.cards.getCard(tx, stored.cardRef));
       },
       async updateCard(tx, cardRef, input) {
