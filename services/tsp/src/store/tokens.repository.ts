@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { TokenStatus } from '../domain/tokens/token-states';
-import { decodeCursor, encodeCursor } from './pagination';
+import { decodeCursor, encodeCursor, type CursorPosition } from './pagination';
+import type { Database } from './schema';
 import type { TokensTableV2 } from './tokens.tables';
 import type { Executor } from './transaction';
 
@@ -112,33 +113,15 @@ export const tokensRepository = {
     // Without a wallet account: every token of the requestor (back office, reconciliation).
     if (filter.walletAccountId) query = query.where('wallet_account_id', '=', filter.walletAccountId);
     if (filter.status) query = query.where('status', '=', filter.status);
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', new Date(after.at)),
-          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
-    return paginate(listId, rows, page.limit);
+    return pageAfter(query, listId, after, page.limit);
   },
 
   /** Tokens of one card (the issuer's view), oldest first. */
   async listForCard(executor: Executor, cardRef: string, page: { limit: number; cursor?: string }): Promise<TokenPage> {
     const listId = `card:${cardRef}`;
     const after = decodeCursor(listId, page.cursor);
-    let query = executor.selectFrom('tokens').selectAll().where('card_ref', '=', cardRef);
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', new Date(after.at)),
-          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
-    return paginate(listId, rows, page.limit);
+    const query = executor.selectFrom('tokens').selectAll().where('card_ref', '=', cardRef);
+    return pageAfter(query, listId, after, page.limit);
   },
 
   /**
@@ -156,16 +139,7 @@ export const tokensRepository = {
     if (filter.cardRef) query = query.where('card_ref', '=', filter.cardRef);
     if (filter.trid) query = query.where('trid', '=', filter.trid);
     if (filter.status) query = query.where('status', '=', filter.status);
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', new Date(after.at)),
-          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
-        ]),
-      );
-    }
-    const rows = await query.orderBy('created_at').orderBy('token_ref').limit(page.limit + 1).execute();
-    return paginate(listId, rows, page.limit);
+    return pageAfter(query, listId, after, page.limit);
   },
 
   /** Tokens by reference, locked for the caller's transaction (card-level lifecycle with `tokenRefs`). */
@@ -189,6 +163,22 @@ export const tokensRepository = {
     return executor.selectFrom('tokens').selectAll().where('card_ref', '=', cardRef).orderBy('created_at').forUpdate().execute();
   },
 };
+
+type TokenQuery = SelectQueryBuilder<Database, 'tokens', TokenRow>;
+
+/** One page in (created_at, token_ref) order, after the cursor position when there is one. */
+async function pageAfter(query: TokenQuery, listId: string, after: CursorPosition | undefined, limit: number): Promise<TokenPage> {
+  const from = after
+    ? query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', new Date(after.at)),
+          eb.and([eb('created_at', '=', new Date(after.at)), eb('token_ref', '>', after.id)]),
+        ]),
+      )
+    : query;
+  const rows = await from.orderBy('created_at').orderBy('token_ref').limit(limit + 1).execute();
+  return paginate(listId, rows, limit);
+}
 
 function paginate(listId: string, rows: TokenRow[], limit: number): TokenPage {
   const hasMore = rows.length > limit;

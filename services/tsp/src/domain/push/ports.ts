@@ -7,10 +7,9 @@ import type { Client, Issuer } from '../identity/records';
 import { assertIssuerOwnsPan } from '../identity/tenancy';
 import type { Principal } from '../principal';
 import { decryptCardData } from '../provisioning/card-data';
-import { channelsFor } from '../provisioning/token-domain';
 import type { TokenServices } from '../tokens';
 import type { Cause } from '../tokens/cause';
-import { ISSUER_ASSERTED, type Channel, type DeviceSummary, type Token, type TokenLocation } from './types';
+import { type Channel, type DeviceSummary, type Token, type TokenLocation } from './types';
 
 /**
  * What the push area needs from the tokens, vault, identity, risk and webhooks areas, in one
@@ -123,29 +122,8 @@ export function pushPortsFrom(core: CoreServices, tokens: TokenServices, config:
       if (!card) throw new Error('push area: a card just stored cannot be read back');
       return card;
     },
-    async createToken(tx, input) {
-      const issuer = identity.registry.getIssuer(input.card.issuerId);
-      if (!issuer) throw new Error('push area: the card\'s issuer is not in the registry');
-      const { token } = await tokens.createToken(tx, {
-        card: input.card,
-        issuer,
-        requestor: input.requestor,
-        walletAccountId: input.walletAccountId,
-        ...(input.device ? { device: input.device } : {}),
-        domain: { channels: channelsFor(input.channel), tokenLocation: input.tokenLocation },
-        status: 'ACTIVE',
-        assuranceMethod: ISSUER_ASSERTED,
-        cause: input.cause,
-        decision: {
-          issuerDecision: 'none',
-          decisionSource: 'push',
-          ...(input.risk?.decisionId ? { riskDecisionId: input.risk.decisionId } : {}),
-          ...(input.risk ? { riskOutcome: input.risk.outcome } : {}),
-        },
-        ...(input.details ? { auditDetails: input.details } : {}),
-      });
-      return token;
-    },
+    // The tokens area owns token creation for pushes (ACTIVE, assurance 14, events, audit).
+    createToken: (tx, input) => tokens.createPushedToken(tx, input),
     async decideRisk(tx, input) {
       const decision = await call<Promise<Loose>>(risk, 'decide', tx, { kind: 'push_redemption', ...input });
       return {
