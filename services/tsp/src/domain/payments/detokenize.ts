@@ -9,7 +9,7 @@ import type { Principal } from '../principal';
 import type { CallerKeys } from './caller-keys';
 import { verifyCryptogram, type CryptogramKeys } from './cryptogram-mac';
 import type { CardReader, RiskPort } from './ports';
-import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable } from './token-checks';
+import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable, usableTokenOf } from './token-checks';
 
 export type DetokenizeRequest = components['schemas']['DetokenizeRequest'];
 export type DetokenizeResponse = components['schemas']['DetokenizeResponse'];
@@ -100,13 +100,7 @@ async function run(
   if (row.token_exp_month !== request.tokenExpiry.month || row.token_exp_year !== request.tokenExpiry.year) {
     throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
   }
-  const token = {
-    status: row.status,
-    expMonth: row.token_exp_month,
-    expYear: row.token_exp_year,
-    channels: row.channels,
-    merchantIds: row.merchant_ids,
-  };
+  const token = usableTokenOf(row);
   assertTokenUsable(token);
   assertChannelInDomain(token, tx.channel);
   assertCallerServesMerchant(deps, principal, tx.merchantId);

@@ -7,7 +7,7 @@ import { AccessError, NotFoundError, StateError } from '../errors';
 import { assertRequestorOwnsToken, type IdentityRegistry } from '../identity';
 import type { Principal } from '../principal';
 import { computeCryptogram, type CryptogramKeys } from './cryptogram-mac';
-import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable } from './token-checks';
+import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable, usableTokenOf } from './token-checks';
 
 export type CryptogramRequest = components['schemas']['CryptogramRequest'];
 export type PaymentCredentials = components['schemas']['PaymentCredentials'];
@@ -45,13 +45,7 @@ export async function issuePaymentCredentials(
   const row = await tokensRepository.findByRef(deps.db, tokenRef);
   if (!row) throw new NotFoundError('token_not_found', 'No token with this tokenRef.');
   assertRequestorOwnsToken(principal, { trid: row.trid, issuerId: row.issuer_id, merchantIds: row.merchant_ids });
-  const token = {
-    status: row.status,
-    expMonth: row.token_exp_month,
-    expYear: row.token_exp_year,
-    channels: row.channels,
-    merchantIds: row.merchant_ids,
-  };
+  const token = usableTokenOf(row);
   assertTokenUsable(token);
   assertChannelInDomain(token, request.channel);
   assertMerchantInTokenDomain(token, request.merchantId);

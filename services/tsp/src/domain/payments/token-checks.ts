@@ -13,6 +13,23 @@ export interface UsableToken {
  * A card or token is valid through the last instant of its expiry month (ISO/IEC 7813 "valid
  * thru"); we compare in UTC.
  */
+/** The facts the checks need, from a tokens row (any query that selected these columns). */
+export function usableTokenOf(row: {
+  status: UsableToken['status'];
+  token_exp_month: number;
+  token_exp_year: number;
+  channels: string[];
+  merchant_ids: string[] | null;
+}): UsableToken {
+  return {
+    status: row.status,
+    expMonth: row.token_exp_month,
+    expYear: row.token_exp_year,
+    channels: row.channels,
+    merchantIds: row.merchant_ids,
+  };
+}
+
 export function isPastExpiry(expMonth: number, expYear: number, now: Date = new Date()): boolean {
   const firstOfNextMonth = Date.UTC(expYear, expMonth, 1); // month is 0-based in Date.UTC: expMonth = next month
   return now.getTime() >= firstOfNextMonth;
