@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { closeServices, createServices } from '../src/compose';
+import { closeServices, createServices, type Services } from '../src/compose';
+import type { RiskRuleDocument } from '../src/risk/rule-set';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/observability/logger';
 import { createMetrics } from '../src/observability/metrics';
@@ -138,7 +139,15 @@ async function main(): Promise<number> {
     runs.push(
       await runLoad({ name: 'provision @32', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: wallet, connections: 32, durationSeconds: SECONDS, expectStatus: 201, body: () => provisionBodies[nextProvision++ % provisionBodies.length]! }),
     );
-    bar.step('provisioning');
+    // The risk engine's effect on provisioning: the same load with every provisioning rule
+    // disabled (hot-reloaded by the workers), then the rules enabled again for the rest.
+    const disabled = await disableProvisioningRules(services);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    runs.push(
+      await runLoad({ name: 'provision @32, risk rules off', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: wallet, connections: 32, durationSeconds: SECONDS, expectStatus: 201, body: () => provisionBodies[nextProvision++ % provisionBodies.length]! }),
+    );
+    await restoreRules(services, disabled);
+    bar.step('provisioning, with and without risk rules');
 
     type Receipt = { pushReceipt: string };
     const receipts = await collect<Receipt>(quick ? 3_000 : 10_000, 16, (i) =>
@@ -181,12 +190,15 @@ async function main(): Promise<number> {
       machine: machineDescription(database.description),
       tokensSeeded: tokens.length,
       runs,
-      ratios: detok
-        ? [
-            { path: detok.name, floor: httpFloor.name, ratio: detok.rps / Math.max(1, httpFloor.rps) },
-            { path: detok.name, floor: pgFloor.name, ratio: detok.rps / Math.max(1, pgFloor.rps) },
-          ]
-        : [],
+      ratios: [
+        ...(detok
+          ? [
+              { path: detok.name, floor: httpFloor.name, ratio: detok.rps / Math.max(1, httpFloor.rps) },
+              { path: detok.name, floor: pgFloor.name, ratio: detok.rps / Math.max(1, pgFloor.rps) },
+            ]
+          : []),
+        ...riskEffect(runs),
+      ],
       crypto,
       engine,
       tspPeakRssMiB: peakRss,
@@ -204,6 +216,36 @@ async function main(): Promise<number> {
     for (const p of started.reverse()) await p.stop();
     await database.close();
     rmSync(keysDir, { recursive: true, force: true });
+  }
+}
+
+/** Provisioning with the risk rules, as a share of provisioning without them (same run). */
+function riskEffect(runs: LoadResult[]): BenchReport['ratios'] {
+  const on = runs.find((r) => r.name === 'provision @32');
+  const off = runs.find((r) => r.name === 'provision @32, risk rules off');
+  return on && off ? [{ path: on.name, floor: off.name, ratio: on.rps / Math.max(1, off.rps) }] : [];
+}
+
+const BENCH_ACTOR = { actor: { type: 'cli' as const }, createdBy: 'cli_bench' };
+
+/** Disables every enabled provisioning rule; returns them so they can be enabled again. */
+async function disableProvisioningRules(services: Services): Promise<RiskRuleDocument[]> {
+  const rules: RiskRuleDocument[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await services.risk.rules.list({ appliesTo: 'provisioning', enabled: true }, { limit: 200, cursor });
+    rules.push(...page.data);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  for (const rule of rules) await services.risk.rules.disable(rule.ruleId, BENCH_ACTOR);
+  return rules;
+}
+
+/** Publishes each rule's last enabled version again (a new version, as an admin would). */
+async function restoreRules(services: Services, rules: RiskRuleDocument[]): Promise<void> {
+  for (const rule of rules) {
+    const { ruleId: _id, version: _v, createdAt: _c, createdBy: _b, ...input } = rule;
+    await services.risk.rules.update(rule.ruleId, { ...input, enabled: true }, BENCH_ACTOR);
   }
 }
 
