@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { ValidationError } from '../domain/errors';
-import type { ChainedAuditEntry } from './audit.repository';
+import { hashedFields, type AuditRow, type ChainedAuditEntry } from './audit.repository';
 import type { Executor } from './transaction';
 
 export interface AuditFilter {
@@ -51,16 +51,7 @@ export async function listAuditEntries(
   const hasMore = rows.length > page.limit;
   const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
   const entries = pageRows.map((row) => ({
-    id: row.id,
-    seq: Number(row.seq),
-    at: row.at.toISOString(),
-    actor: row.actor,
-    action: row.action,
-    subject: { type: row.subject_type, id: row.subject_id },
-    outcome: row.outcome,
-    details: row.details,
-    ...(row.request_id ? { requestId: row.request_id } : {}),
-    prevHash: row.prev_hash ?? '',
+    ...hashedFields(row as AuditRow, Number(row.seq), row.prev_hash ?? ''),
     hash: row.hash ?? '',
   }));
   const last = entries[entries.length - 1];

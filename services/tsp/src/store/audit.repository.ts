@@ -28,6 +28,8 @@ export interface AuditVerification {
 // One advisory lock id for "the chainer": only one process extends the chain at a time.
 const CHAINER_LOCK = 0x4f54535041554454n; // "OTSPAUDT"
 
+export type AuditRow = Row;
+
 type Row = {
   id: string;
   seq: number | null;
@@ -43,7 +45,8 @@ type Row = {
   hash: string | null;
 };
 
-function hashedFields(row: Row, seq: number, prevHash: string): HashedAuditFields {
+/** An entry's hashed fields (everything but `hash`), read from its row. */
+export function hashedFields(row: Row, seq: number, prevHash: string): HashedAuditFields {
   return {
     id: row.id,
     seq,
