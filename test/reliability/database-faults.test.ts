@@ -33,7 +33,7 @@ describe('database outage: fail fast, report, recover without a restart', () => 
   let walletAuth: Record<string, string>;
 
   beforeAll(async () => {
-    tsp = await startProxiedTsp({ OPENTSP_RATE_LIMIT_DEFAULT: '100000/1' }, { connectionTimeoutMs: 5_000 });
+    tsp = await startProxiedTsp({ OPENTSP_RATE_LIMIT_DEFAULT: '100000/1' }, { connectionTimeoutMs: 5_000, queryTimeoutMs: 3_000 });
     const parties = await createTestParties(tsp);
     adminAuth = bearer(await tokenFor(tsp, parties.admin));
     walletAuth = bearer(await tokenFor(tsp, parties.wallet));
@@ -106,6 +106,23 @@ describe('database outage: fail fast, report, recover without a restart', () => 
     }
     expect(await call(tsp, '/readyz')).toMatchObject({ status: 503, code: 'service_unavailable' });
     tsp.proxy.mode('forward');
+    await waitUntilReady(15_000);
+    expect((await load()).filter((o) => o.status >= 500)).toEqual([]);
+  });
+
+  it('bounds a query whose connection goes silent mid-flight by the query timeout, then reconnects', async () => {
+    // Warm the pool so requests run on connections opened before the partition.
+    expect((await load()).filter((o) => o.status >= 500)).toEqual([]);
+    tsp.proxy.mode('stall');
+    const outcomes = await load();
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ status: 503, code: 'service_unavailable' });
+      // queryTimeoutMs (3 s) ends a query on a silent connection; connectionTimeoutMs (5 s) a
+      // checkout waiting behind it or a new connection that never answers.
+      expect(o.ms).toBeLessThan(15_000);
+    }
+    tsp.proxy.mode('forward');
+    // The silent connections were destroyed, not returned to the pool: the same process serves.
     await waitUntilReady(15_000);
     expect((await load()).filter((o) => o.status >= 500)).toEqual([]);
   });

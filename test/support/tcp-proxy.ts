@@ -7,8 +7,10 @@ import net, { type Server, type Socket } from 'node:net';
  *   host up (ECONNREFUSED / "Connection terminated unexpectedly" for the client).
  * - `blackhole`: open connections are reset, new ones are accepted but never answered — a
  *   partitioned network; only the client's own connect timeout ends the wait.
+ * - `stall`: like `blackhole`, but open connections stay open and silently stop carrying
+ *   bytes — a partition in the middle of a query; only a client-side query timeout ends it.
  */
-export type ProxyMode = 'forward' | 'refuse' | 'blackhole';
+export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'stall';
 
 export interface TcpProxy {
   /** Port on 127.0.0.1 that forwards to the target. */
@@ -50,11 +52,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.resetAndDestroy();
       return;
     }
-    if (current === 'blackhole') return; // held open, nothing forwarded, until killed
+    if (current === 'blackhole' || current === 'stall') return; // held open, nothing forwarded, until killed
     const upstream = net.connect(target.port, target.host);
     track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Bytes are dropped, not buffered, while stalled: a partition loses packets.
+    client.on('data', (chunk) => {
+      if (current !== 'stall') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (current !== 'stall') client.write(chunk);
+    });
     upstream.on('close', () => client.destroy());
     client.on('close', () => upstream.destroy());
   });
@@ -71,7 +78,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     mode(next) {
       current = next;
-      if (next !== 'forward') killConnections();
+      if (next === 'refuse' || next === 'blackhole') killConnections();
     },
     killConnections,
     async close() {

@@ -8,7 +8,6 @@ import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { openDatabase, type DatabaseHandle } from './store/database';
-import { guardPoolClients } from './store/database-errors';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { migrateToLatest } from './store/migrate';
 
@@ -44,7 +43,6 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const resolved = await resolveDatabaseUrl(config, logger);
   const embedded = resolved.embedded;
   const database = openDatabase({ connectionString: resolved.url, poolSize: config.databasePoolSize });
-  guardPoolClients(database.pool); // a connection lost mid-query must not crash the process
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length) logger.info({ migrations: applied.map((m) => m.migrationName) }, 'migrations applied');

@@ -10,7 +10,6 @@ import { createLogger } from '../../../services/tsp/src/observability/logger';
 import { createMetrics } from '../../../services/tsp/src/observability/metrics';
 import { openDatabase, type DatabaseHandle } from '../../../services/tsp/src/store/database';
 import { createHttpServer } from '../../../services/tsp/src/server';
-import { guardPoolClients } from '../../../services/tsp/src/store/database-errors';
 import { CapturedLogs, type TestTsp } from '../../support/tsp-harness';
 import { startTcpProxy, viaProxy, type TcpProxy } from '../../support/tcp-proxy';
 import { createTestDatabase } from '../../support/test-database';
@@ -27,12 +26,11 @@ export interface ProxiedTsp extends TestTsp {
  * `createHttpServer` (real slow-client timeouts). The shared Postgres server is never stopped:
  * only this TSP's connections are cut.
  */
-export async function startProxiedTsp(env: Record<string, string> = {}, pool: { connectionTimeoutMs?: number } = {}): Promise<ProxiedTsp> {
+export async function startProxiedTsp(env: Record<string, string> = {}, pool: { connectionTimeoutMs?: number; queryTimeoutMs?: number } = {}): Promise<ProxiedTsp> {
   const db = await createTestDatabase();
   const target = new URL(db.url);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const database = openDatabase({ connectionString: viaProxy(db.url, proxy), poolSize: 10, connectionTimeoutMs: pool.connectionTimeoutMs ?? 2_000 });
-  guardPoolClients(database.pool); // as server.ts does in production
+  const database = openDatabase({ connectionString: viaProxy(db.url, proxy), poolSize: 10, connectionTimeoutMs: pool.connectionTimeoutMs ?? 2_000, queryTimeoutMs: pool.queryTimeoutMs });
   const keysDir = mkdtempSync(path.join(tmpdir(), 'opentsp-keys-'));
   const config = loadConfig(
     { OPENTSP_MODE: 'sandbox', LOG_LEVEL: 'debug', OPENTSP_VALIDATE_RESPONSES: 'true', OPENTSP_KEYSTORE_PATH: path.join(keysDir, 'keystore.jwe'), ...env },

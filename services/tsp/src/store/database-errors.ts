@@ -32,6 +32,7 @@ const MESSAGE_UNAVAILABLE = [
   /is not queryable/i, // pg: client already errored or closed
   /^cannot use a pool after calling end/i, // shutting down
   /^database ping timed out/i, // store/database.ts ping
+  /^query read timeout/i, // pg: no answer within query_timeout (a connection whose packets vanish)
 ];
 
 /** True when `err` (or anything in its `cause` chain) means the database is unavailable. */
@@ -57,21 +58,41 @@ export function databaseUnavailableError(): UnavailableError {
 /** Seconds a client should wait before retrying after a database outage (RFC 9110 §10.2.3). */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
-/** The part of `pg.Pool` the guard needs (kept structural so this file does not import `pg`). */
+/** The parts of a `pg` client and pool the guard needs (structural so this file does not import `pg`). */
+interface GuardedClient {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  query: (...args: never[]) => unknown;
+  connection?: { stream?: { destroy(): void } };
+}
 interface PoolEvents {
-  on(event: 'connect', listener: (client: { on(event: 'error', listener: (err: Error) => void): unknown }) => void): unknown;
+  on(event: 'connect', listener: (client: GuardedClient) => void): unknown;
 }
 
 /**
- * Keeps a lost connection from crashing the process. pg-pool removes its own `error` listener
- * from a client while it is checked out; if the socket dies mid-query, `pg` fails the query
- * (the request gets its 503) *and* emits `error` on the client — with no listener, Node turns
- * that into an uncaught exception and the whole TSP exits. A permanent no-op listener per
- * client is enough: the failed query already carries the error, and the pool discards the
- * broken client when it is released.
+ * Keeps a lost connection from crashing the process, and a silent one from being reused.
+ *
+ * - pg-pool removes its own `error` listener from a client while it is checked out; if the
+ *   socket dies mid-query, `pg` fails the query (the request gets its 503) *and* emits `error`
+ *   on the client — with no listener, Node turns that into an uncaught exception and the whole
+ *   TSP exits. A permanent no-op listener per client is enough: the failed query already
+ *   carries the error, and the pool discards the broken client when it is released.
+ * - When a query outlives `query_timeout` (the network swallowed its packets, so the server's
+ *   statement_timeout cannot arrive either), `pg` fails the query but keeps the connection,
+ *   whose next queries would queue behind the lost one. Destroying its socket makes the
+ *   client unqueryable, so the pool drops it on release and the next checkout reconnects.
  */
 export function guardPoolClients(pool: PoolEvents): void {
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const result = query(...args);
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => {
+          if (err instanceof Error && /^query read timeout/i.test(err.message)) client.connection?.stream?.destroy();
+        });
+      }
+      return result;
+    }) as GuardedClient['query'];
   });
 }

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { guardPoolClients } from './database-errors';
 import type { Database } from './schema';
 
 // Postgres `bigint` (int8) arrives as a string by default; our bigints are counters and
@@ -21,6 +22,11 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** How long to wait for a pool connection before failing the request. */
   connectionTimeoutMs?: number;
+  /**
+   * Client-side bound on one query (default: statement timeout + 2 s). The server's
+   * statement_timeout cannot help when the network swallows packets; this can.
+   */
+  queryTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -29,16 +35,19 @@ export interface DatabaseOptions {
  * domain receives repositories.
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 2_000,
     application_name: options.applicationName ?? 'opentsp',
   });
   // An idle client that loses its connection (server restart) must not crash the process;
   // the pool drops it and the next checkout reconnects.
   pool.on('error', () => undefined);
+  guardPoolClients(pool); // a connection lost or silent mid-query must not crash or stall the process
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
