@@ -143,6 +143,8 @@ describe('access tokens on the API', () => {
     const res = await request(tsp.url).get('/v1/tokens').set(bearer(token));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe(code);
+    // RFC 6750 §3: generic OAuth clients refresh their token on error="invalid_token".
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="opentsp", error="invalid_token", error_description="[^"]+"$/);
   }
 
   it('refuses a tampered token (payload changed) with token_invalid', async () => {
