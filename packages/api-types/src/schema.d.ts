@@ -448,7 +448,7 @@ export interface paths {
         };
         /**
          * List tokens of the issuer's cards
-         * @description Called by an issuer (back office, customer service console) to list tokens of its cards, usually of one card (`cardRef`). Only tokens in the caller's BIN ranges are returned. Ordered by `createdAt`, then `tokenRef`.
+         * @description Called by an issuer (back office, customer service console) to find tokens of its cards: by card (`cardRef`), by token (`tokenRef`), by token requestor (`trid`), by wallet account (`walletAccountId`), or by what the cardholder reads from the card (`panLast4` with `cardExpiry`, which go together: one without the other answers 400 `validation_failed`). Filters combine with AND. Only tokens in the caller's BIN ranges are returned (a `tokenRef` of another issuer finds nothing). Ordered by `createdAt`, then `tokenRef`.
          */
         get: operations["listIssuerTokens"];
         put?: never;
@@ -463,6 +463,52 @@ export interface paths {
          *     `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
          */
         post: operations["pushIssuerToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/issuer/tokens/{tokenRef}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Token reference. */
+                tokenRef: components["parameters"]["TokenRefPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a token of the issuer's cards
+         * @description Called by an issuer (customer service console, back office) to read one token of its cards: status, domain, assurance method, device, PAR and card metadata (last 4 and expiry of the card, never the PAN). A token of another issuer answers 404 `token_not_found`, exactly like an unknown one, so references cannot be probed.
+         */
+        get: operations["getIssuerToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/issuer/tokens/{tokenRef}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Token reference. */
+                tokenRef: components["parameters"]["TokenRefPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the history of a token of the issuer's cards
+         * @description Called by an issuer (customer service console) to see everything that happened to one token of its cards, oldest first: provisioning, ID&V, lifecycle changes (including card-level ones that touched the token, and the card's reissue or deletion), payment credentials and detokenizations granted or refused (from the audit log), risk decisions with their reasons, and the webhook deliveries of the token's events with their current status. Never contains card data. A token of another issuer answers 404 `token_not_found`. Entries are ordered by `at`, then `id`; a webhook delivery is placed at the time its event was queued (its `status` and `attempts` are the current ones).
+         */
+        get: operations["getIssuerTokenHistory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -760,6 +806,29 @@ export interface paths {
          * @description Called by an operator. Fields present replace the stored value; `null` clears an optional endpoint or key set; absent fields are unchanged. A BIN range list replaces the whole list. Errors: 404 `issuer_not_found`; 409 `bin_range_overlap`, `bin_range_in_use` (a removed token BIN range still has live tokens).
          */
         patch: operations["updateIssuer"];
+        trace?: never;
+    };
+    "/v1/admin/issuers/{issuerId}/token-bin-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Issuer id. */
+                issuerId: components["parameters"]["IssuerIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the usage of an issuer's token BIN ranges
+         * @description Called by an operator to see how full each token BIN range of an issuer is: how many token numbers the range can hold (`capacity`: every Luhn-valid number of the range, less the parts covered by registered card BIN ranges), how many were ever allocated (`allocated`: token numbers are never reused, so deleting a token does not lower it), and how many tokens of the range are not `DELETED` (`liveTokens`). One entry per token BIN range, in the order the issuer lists them.
+         */
+        get: operations["getIssuerTokenBinUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/risk/rules": {
@@ -2348,6 +2417,73 @@ export interface components {
             createdAt: string;
         };
         /**
+         * @description `provisioning` token creation (wallet provisioning, push), `verification` ID&V step-up, `lifecycle` suspend / resume / delete / update of the token or its card, `payment` payment credentials and detokenization, `risk` risk decisions, `webhook` deliveries of the token's webhook events.
+         * @enum {string}
+         */
+        TokenHistoryCategory: "provisioning" | "verification" | "lifecycle" | "payment" | "risk" | "webhook";
+        /** @description One event in a token's history. Never contains card data (no PAN, no expiry of the card). `action` names what happened: `token.created`, `token.activated`, `token.suspended`, `token.resumed`, `token.deleted`, `token.updated`, `card.updated` (reissue), `card.deleted`, `cryptogram.issued`, `detokenize.granted`, `detokenize.refused`, `risk.decision`, `webhook.delivery`; other audit actions about the token keep their audit name. `outcome` is `success`, `denied` (refused: a failed OTP, a refused detokenization, a declined risk decision) or `failed`; for a webhook delivery, `failed` while its last attempt failed (`failed`, `dead`), else `success` (`pending`, `delivered`; see `webhookDelivery.status`). */
+        TokenHistoryEntry: {
+            /** @description Id of the source record (`aud_…` audit entry, `dec_…` risk decision, `dlv_…` webhook delivery). */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            category: components["schemas"]["TokenHistoryCategory"];
+            /** @example token.suspended */
+            action: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failed";
+            actor: {
+                /** @enum {string} */
+                type: "client" | "system" | "cli";
+                clientId?: components["schemas"]["ClientId"];
+            };
+            /** @description One human-readable line, e.g. `Suspended by the issuer (lost)`. */
+            summary: string;
+            /** @description Why: the `LifecycleReason` of a lifecycle change, the problem `code` of a refusal (e.g. `token_not_active`), or the first reason of a risk decision. */
+            reasonCode?: string;
+            requestId?: components["schemas"]["RequestId"];
+            /** @description With `category` `risk`. */
+            riskDecision?: {
+                decisionId: components["schemas"]["DecisionId"];
+                decision: components["schemas"]["RiskOutcome"];
+                kind?: components["schemas"]["RiskEvaluationPoint"];
+                reasons: components["schemas"]["ReasonCode"][];
+            };
+            /** @description With `category` `webhook`. */
+            webhookDelivery?: {
+                deliveryId: components["schemas"]["DeliveryId"];
+                eventId?: components["schemas"]["EventId"];
+                eventType: components["schemas"]["WebhookEventType"];
+                /**
+                 * @description Who it goes to, `requestor` (the wallet) or `issuer`.
+                 * @enum {string}
+                 */
+                recipient?: "requestor" | "issuer";
+                status: components["schemas"]["WebhookDeliveryStatus"];
+                attempts: number;
+                lastHttpStatus?: number;
+                /** Format: date-time */
+                deliveredAt?: string;
+            };
+        };
+        TokenHistoryPage: {
+            data: components["schemas"]["TokenHistoryEntry"][];
+            nextCursor: components["schemas"]["NextCursor"];
+        };
+        TokenBinUsage: {
+            prefix: string;
+            tokenLength: number;
+            /** @description How many token numbers the range can hold: 10^(free digits, the check digit excluded), less the numbers inside registered card BIN ranges. */
+            capacity: number;
+            /** @description Token numbers ever allocated in the range (never reused). */
+            allocated: number;
+            /** @description Tokens of the range that are not `DELETED`. */
+            liveTokens: number;
+        };
+        TokenBinUsageList: {
+            data: components["schemas"]["TokenBinUsage"][];
+        };
+        /**
          * @description Dotted action name, e.g. `token.provision`, `token.suspend`, `token.resume`, `token.delete`, `token.activate`, `card.create`, `card.update`, `push_receipt.create`, `push_receipt.redeem`, `cryptogram.create`, `detokenize`, `client.create`, `client.suspend`, `client.secret_rotate`, `issuer.create`, `issuer.update`, `risk_rule.publish`, `key.rotate`, `webhook.redeliver`, `auth.token`.
          * @example token.suspend
          */
@@ -2989,6 +3125,15 @@ export interface components {
         CardRefQuery: components["schemas"]["CardRef"];
         /** @description Only tokens of this token requestor. */
         TridQuery: components["schemas"]["Trid"];
+        /** @description Only the token with this reference. */
+        TokenRefQuery: components["schemas"]["TokenRef"];
+        /** @description Only tokens of cards whose PAN ends with these 4 digits. Goes together with `cardExpiry` (one without the other answers 400 `validation_failed`). */
+        PanLast4Query: components["schemas"]["Last4"];
+        /**
+         * @description Only tokens of cards expiring in this month, as printed on the card: `MM/YY` (e.g. `06/31` for June 2031), URL-encoded like every query value (`cardExpiry=06%2F31`, as `URLSearchParams` writes it; a raw `/` answers 400). Goes together with `panLast4`.
+         * @example 06/31
+         */
+        CardExpiryQuery: string;
         /**
          * @description Compact JWS with detached payload (RFC 7515 Appendix F) over the exact request body bytes, signed with a TSP `sig` key from `/.well-known/jwks.json`. The protected header carries `alg`, `kid` and `iat` (seconds since the epoch); reject the call if the signature does not verify or `iat` is more than 5 minutes from your clock.
          * @example eyJhbGciOiJFUzI1NiIsImtpZCI6InRzcC1zaWctMjAyNi0wMSIsImlhdCI6MTc2NzIyNTYwMH0..MEUCIQDx2vY3rB8sK1tN5pL9qW4eZ7cU0aH6jF2gD3iO8yXbVw
@@ -3232,6 +3377,11 @@ export type SchemaRiskRuleDryRunRequest = components['schemas']['RiskRuleDryRunR
 export type SchemaRiskRuleDryRunResult = components['schemas']['RiskRuleDryRunResult'];
 export type SchemaFiredRule = components['schemas']['FiredRule'];
 export type SchemaRiskDecision = components['schemas']['RiskDecision'];
+export type SchemaTokenHistoryCategory = components['schemas']['TokenHistoryCategory'];
+export type SchemaTokenHistoryEntry = components['schemas']['TokenHistoryEntry'];
+export type SchemaTokenHistoryPage = components['schemas']['TokenHistoryPage'];
+export type SchemaTokenBinUsage = components['schemas']['TokenBinUsage'];
+export type SchemaTokenBinUsageList = components['schemas']['TokenBinUsageList'];
 export type SchemaAuditAction = components['schemas']['AuditAction'];
 export type SchemaAuditEntry = components['schemas']['AuditEntry'];
 export type SchemaAuditEntryList = components['schemas']['AuditEntryList'];
@@ -3287,6 +3437,9 @@ export type ParameterWalletAccountIdQuery = components['parameters']['WalletAcco
 export type ParameterTokenStatusQuery = components['parameters']['TokenStatusQuery'];
 export type ParameterCardRefQuery = components['parameters']['CardRefQuery'];
 export type ParameterTridQuery = components['parameters']['TridQuery'];
+export type ParameterTokenRefQuery = components['parameters']['TokenRefQuery'];
+export type ParameterPanLast4Query = components['parameters']['PanLast4Query'];
+export type ParameterCardExpiryQuery = components['parameters']['CardExpiryQuery'];
 export type ParameterOpenTspSignature = components['parameters']['OpenTspSignature'];
 export type RequestBodyLifecycle = components['requestBodies']['Lifecycle'];
 export type RequestBodyCardLifecycle = components['requestBodies']['CardLifecycle'];
@@ -4129,8 +4282,19 @@ export interface operations {
             query?: {
                 /** @description Only tokens of this card. */
                 cardRef?: components["parameters"]["CardRefQuery"];
+                /** @description Only the token with this reference. */
+                tokenRef?: components["parameters"]["TokenRefQuery"];
                 /** @description Only tokens of this token requestor. */
                 trid?: components["parameters"]["TridQuery"];
+                /** @description Only tokens of this wallet account. */
+                walletAccountId?: components["parameters"]["WalletAccountIdQuery"];
+                /** @description Only tokens of cards whose PAN ends with these 4 digits. Goes together with `cardExpiry` (one without the other answers 400 `validation_failed`). */
+                panLast4?: components["parameters"]["PanLast4Query"];
+                /**
+                 * @description Only tokens of cards expiring in this month, as printed on the card: `MM/YY` (e.g. `06/31` for June 2031), URL-encoded like every query value (`cardExpiry=06%2F31`, as `URLSearchParams` writes it; a raw `/` answers 400). Goes together with `panLast4`.
+                 * @example 06/31
+                 */
+                cardExpiry?: components["parameters"]["CardExpiryQuery"];
                 /** @description Only tokens in this status. */
                 status?: components["parameters"]["TokenStatusQuery"];
                 /** @description Page size. */
@@ -4219,6 +4383,75 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `requestor_not_found`, `jwe_invalid`, `card_invalid_luhn`, `card_expired`, `card_bin_unknown`, `idempotency_key_reused`. */
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIssuerToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Token reference. */
+                tokenRef: components["parameters"]["TokenRefPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `token_not_found` (unknown, or not a token of the caller's cards). */
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIssuerTokenHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque cursor from a previous page's `nextCursor`; omit for the first page. Use it with the same filters; a malformed or foreign cursor answers 400 `cursor_invalid`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /** @description Token reference. */
+                tokenRef: components["parameters"]["TokenRefPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the token's history. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenHistoryPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `token_not_found` (unknown, or not a token of the caller's cards). */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5003,6 +5236,51 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIssuerTokenBinUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Issuer id. */
+                issuerId: components["parameters"]["IssuerIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage of each token BIN range. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "prefix": "628812",
+                     *           "tokenLength": 16,
+                     *           "capacity": 1000000000,
+                     *           "allocated": 1532,
+                     *           "liveTokens": 1407
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenBinUsageList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `issuer_not_found`. */
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

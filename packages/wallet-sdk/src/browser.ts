@@ -4,7 +4,7 @@
  * bundles this file with esbuild for `platform: 'browser'` to keep it that way.
  */
 export { WalletClient, type WalletClientOptions, type LifecycleOptions } from './wallet-client';
-export { IssuerClient, type CardSource, type CardLifecycleOptions } from './issuer-client';
+export { IssuerClient, type CardSource, type CardLifecycleOptions, type TokenSearch } from './issuer-client';
 export {
   AcquirerClient,
   type AcquirerClientOptions,

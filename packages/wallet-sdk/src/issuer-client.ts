@@ -12,12 +12,18 @@ import type {
   PushReceipt,
   PushTokenRequest,
   Token,
+  TokenHistoryEntry,
   TokenRequestor,
   TokenStatus,
 } from './types';
 
 /** A card named by its vault reference, or given in full (encrypted on the way, stored on the fly). */
 export type CardSource = { cardRef: string } | { card: CardPlaintext };
+/**
+ * Filters of {@link IssuerClient.searchTokens}; they combine with AND. `panLast4` and
+ * `cardExpiry` (`MM/YY`, as printed on the card) go together.
+ */
+export type TokenSearch = Omit<QueryOf<'get', '/v1/issuer/tokens'>, 'cursor'>;
 /** Which of a card's tokens a card-level change touches, and why. */
 export type CardLifecycleOptions = Partial<CardLifecycleRequest> & RequestOptions;
 
@@ -114,6 +120,53 @@ export class IssuerClient extends BaseClient {
       const query: QueryOf<'get', '/v1/issuer/tokens'> = { cardRef, ...filter, cursor };
       return (await this.http.call('get', '/v1/issuer/tokens', { query }, options)).data;
     });
+  }
+
+  /**
+   * Finds tokens of this issuer's cards (customer service): by card, token, token requestor,
+   * wallet account, or the last 4 digits and expiry the cardholder reads from the card.
+   *
+   * @example
+   * ```ts
+   * const found = await issuer.searchTokens({ panLast4: '1232', cardExpiry: '12/29' }).toArray();
+   * ```
+   * @throws ValidationError `validation_failed` (e.g. `panLast4` without `cardExpiry`); NotFoundError `card_not_found`.
+   */
+  searchTokens(filter: TokenSearch = {}, options?: RequestOptions): AutoPager<Token> {
+    return new AutoPager(async (cursor) => (await this.http.call('get', '/v1/issuer/tokens', { query: { ...filter, cursor } }, options)).data);
+  }
+
+  /**
+   * One token of this issuer's cards: status, domain, assurance method, device, PAR and card
+   * metadata (never the PAN).
+   *
+   * @example
+   * ```ts
+   * const token = await issuer.getToken('tok_7Qm2vXk9LpR4sT8wZa1B');
+   * ```
+   * @throws NotFoundError `token_not_found` (also for another issuer's token).
+   */
+  async getToken(tokenRef: string, options?: RequestOptions): Promise<Token> {
+    return (await this.http.call('get', '/v1/issuer/tokens/{tokenRef}', { path: { tokenRef } }, options)).data;
+  }
+
+  /**
+   * Everything that happened to one of this issuer's tokens, oldest first, fetched page by
+   * page as you read: provisioning, ID&V, lifecycle changes with reasons, detokenizations
+   * granted or refused, risk decisions and webhook deliveries.
+   *
+   * @example
+   * ```ts
+   * for await (const entry of issuer.tokenHistory('tok_7Qm2vXk9LpR4sT8wZa1B')) {
+   *   console.log(entry.at, entry.summary, entry.reasonCode ?? '');
+   * }
+   * ```
+   * @throws NotFoundError `token_not_found`.
+   */
+  tokenHistory(tokenRef: string, filter: { limit?: number } = {}, options?: RequestOptions): AutoPager<TokenHistoryEntry> {
+    return new AutoPager(async (cursor) =>
+      (await this.http.call('get', '/v1/issuer/tokens/{tokenRef}/history', { path: { tokenRef }, query: { limit: filter.limit, cursor } }, options)).data,
+    );
   }
 
   /**

@@ -7,6 +7,8 @@ import type { Schema } from '@opentsp/api-types';
 export type Token = Schema<'Token'>;
 export type TokenStatus = Schema<'TokenStatus'>;
 export type TokenList = Schema<'TokenList'>;
+export type TokenHistoryEntry = Schema<'TokenHistoryEntry'>;
+export type TokenHistoryPage = Schema<'TokenHistoryPage'>;
 export type Device = Schema<'Device'>;
 export type Channel = Schema<'Channel'>;
 export type TokenLocation = Schema<'TokenLocation'>;

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { KeySet, decryptCompact, encryptCompact, generateOctKey } from '../../crypto/src';
-import { AcquirerClient, IntegrationError, IssuerClient, Pan, type RsaPrivateJwk } from '../src';
-import { CREDENTIALS, StandIn, tokenBody } from './support/stand-in';
+import { AcquirerClient, IntegrationError, IssuerClient, NotFoundError, Pan, ValidationError, type RsaPrivateJwk } from '../src';
+import { CREDENTIALS, problem, StandIn, tokenBody } from './support/stand-in';
 
 const PAN = '6212345678901232';
 const DETOKENIZE = {
@@ -103,5 +103,37 @@ describe('issuer client', () => {
     expect(JSON.parse(tsp.calls('/v1/issuer/cards/card_3Jf8KdL2mN5pQ7rS9tUv/suspend')[0]!.body)).toEqual({ reason: 'issuer_request', tokenRefs: ['tok_7Qm2vXk9LpR4sT8wZa1B'] });
     expect(await issuer.listCardTokens('card_3Jf8KdL2mN5pQ7rS9tUv').toArray()).toHaveLength(2);
     expect(tsp.calls('/v1/issuer/tokens')[1]!.query.get('cursor')).toBe('n1');
+  });
+  it('searches tokens with the console filters; a bad combination is a ValidationError', async () => {
+    tsp.on('GET', '/v1/issuer/tokens', () => ({ status: 200, body: { data: [tokenBody()], nextCursor: null } }));
+    const issuer = new IssuerClient({ baseUrl: tsp.url, credentials: CREDENTIALS });
+    const before = tsp.received.length;
+    expect(await issuer.searchTokens({ panLast4: '1232', cardExpiry: '12/29', walletAccountId: 'wa_8842a1c7', status: 'ACTIVE' }).toArray()).toHaveLength(1);
+    const sent = tsp.received.slice(before).find((r) => r.path === '/v1/issuer/tokens')!;
+    expect(Object.fromEntries(sent.query)).toEqual({ panLast4: '1232', cardExpiry: '12/29', walletAccountId: 'wa_8842a1c7', status: 'ACTIVE' });
+
+    tsp.on('GET', '/v1/issuer/tokens', () => ({ status: 400, body: problem('validation_failed', 400, { errors: [{ path: '/query/cardExpiry', message: 'required with panLast4' }] }) }));
+    await expect(issuer.searchTokens({ panLast4: '1232' }).toArray()).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('reads one token and pages its history with the cursor; a foreign token is a NotFoundError', async () => {
+    tsp.on('GET', '/v1/issuer/tokens/tok_7Qm2vXk9LpR4sT8wZa1B', () => ({ status: 200, body: tokenBody() }));
+    const entry = (id: string, action: string) => ({ id, at: '2026-01-05T09:14:02.480Z', category: 'lifecycle', action, outcome: 'success', actor: { type: 'system' }, summary: action });
+    tsp.sequence('GET', '/v1/issuer/tokens/tok_7Qm2vXk9LpR4sT8wZa1B/history', [
+      { status: 200, body: { data: [entry('aud_Rk7Tn2Wp9Xs4Vb6Yc1Zd', 'token.created')], nextCursor: 'h1' } },
+      { status: 200, body: { data: [entry('aud_Tb4Nc8Xm2Qw6Er1Ty5Ui', 'token.suspended')], nextCursor: null } },
+    ]);
+    tsp.on('GET', '/v1/issuer/tokens/tok_otherIssuer0000000000', () => ({ status: 404, body: problem('token_not_found', 404) }));
+    const issuer = new IssuerClient({ baseUrl: tsp.url, credentials: CREDENTIALS });
+
+    await expect(issuer.getToken('tok_7Qm2vXk9LpR4sT8wZa1B')).resolves.toMatchObject({ tokenRef: 'tok_7Qm2vXk9LpR4sT8wZa1B', status: 'ACTIVE' });
+    const actions: string[] = [];
+    for await (const e of issuer.tokenHistory('tok_7Qm2vXk9LpR4sT8wZa1B', { limit: 1 })) actions.push(e.action);
+    expect(actions).toEqual(['token.created', 'token.suspended']);
+    const pages = tsp.calls('/v1/issuer/tokens/tok_7Qm2vXk9LpR4sT8wZa1B/history');
+    expect(pages.map((p) => [p.query.get('limit'), p.query.get('cursor')])).toEqual([['1', null], ['1', 'h1']]);
+    const err = await issuer.getToken('tok_otherIssuer0000000000').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err).toMatchObject({ code: 'token_not_found', status: 404 });
   });
 });

@@ -1,12 +1,15 @@
 import type { Router } from 'express';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
+import type { Config } from './config';
 import type { ServiceContext, StopFn } from './context';
 import { createIdentityServices, type IdentityServices } from './domain/identity';
+import { bootstrapSandbox, registerDemoCards, type DemoCard, type SandboxCredentials } from './domain/identity/sandbox-bootstrap';
 import { createPaymentServices, type PaymentServices } from './domain/payments';
 import { createPushServices, type PushServices } from './domain/push';
 import { createTokenServices, type TokenServices } from './domain/tokens';
 import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices } from './domain/webhooks';
 import { auditRoutes } from './http/routes/audit.routes';
+import { SandboxConsole } from './http/routes/console-sandbox';
 import { identityRoutes } from './http/routes/identity.routes';
 import { issuerRoutes } from './http/routes/issuer.routes';
 import { paymentsRoutes } from './http/routes/payments.routes';
@@ -34,6 +37,8 @@ export interface Services {
   readonly tokens: TokenServices;
   readonly payments: PaymentServices;
   readonly push: PushServices;
+  /** Sandbox mode only: the console's demo state and webhook sink (see `bootstrapSandboxServices`). */
+  readonly sandbox: SandboxConsole | undefined;
 }
 
 /** The services the product areas (tokens, payments, push) are built on. */
@@ -46,12 +51,51 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const vault = await createVaultServices(ctx, audit);
   const identity = await createIdentityServices(ctx, vault, audit);
   const risk = await createRiskServices(ctx, audit);
-  const webhooks = await createWebhookServices(ctx, vault, audit, webhookTargetsFromRegistry(identity.registry));
+  const sandbox = ctx.config.mode === 'sandbox' ? sandboxConsole(ctx.config, vault) : undefined;
+  const registered = webhookTargetsFromRegistry(identity.registry);
+  const webhooks = await createWebhookServices(ctx, vault, audit, sandbox ? sandbox.webhookTargets(registered) : registered);
   const core: CoreServices = { uow, audit, vault, identity, risk, webhooks };
   const tokens = await createTokenServices(ctx, core);
   const payments = await createPaymentServices(ctx, core, tokens);
   const push = await createPushServices(ctx, core, tokens);
-  return { ...core, tokens, payments, push };
+  return { ...core, tokens, payments, push, sandbox };
+}
+
+function sandboxConsole(config: Config, vault: VaultServices): SandboxConsole {
+  return new SandboxConsole(config, { get: () => vault.keyRing.publicJwks(), refresh: async () => vault.keyRing.refresh?.() });
+}
+
+export interface SandboxBootstrapOptions {
+  /** Where the banner goes (default stdout). */
+  print?: (text: string) => void;
+  /** The URL the HTTP server listens on, when already known (else call `services.sandbox.listening(url)` later). */
+  listeningUrl?: string;
+}
+
+/**
+ * Sandbox start-up: the demo bank, wallet, acquirer and admin (sandbox.json and the banner),
+ * the demo cards in the vault, and the console's view of them; from then on the sandbox
+ * wallet's and bank's webhooks go to the console's sink. Idempotent across restarts.
+ *
+ * @example
+ * ```ts
+ * const services = await createServices(ctx);
+ * if (config.mode === 'sandbox') await bootstrapSandboxServices(services, config);
+ * const server = await listen(createApp({ ...ctx, services }));
+ * services.sandbox?.listening(urlOf(server)); // the real port, e.g. with PORT=0
+ * ```
+ */
+export async function bootstrapSandboxServices(
+  services: Services,
+  config: Config,
+  options: SandboxBootstrapOptions = {},
+): Promise<{ credentials: SandboxCredentials; demoCards: DemoCard[] }> {
+  if (!services.sandbox) throw new Error('bootstrapSandboxServices: the services were not built in sandbox mode');
+  const credentials = await bootstrapSandbox(services.identity, config, options.print);
+  const demoCards = await registerDemoCards(services, credentials);
+  services.sandbox.ready(credentials, demoCards);
+  if (options.listeningUrl) services.sandbox.listening(options.listeningUrl);
+  return { credentials, demoCards };
 }
 
 /** Routers of every area, mounted after authentication and idempotency. */

@@ -52,6 +52,8 @@ export interface Config {
   readonly tokens: TokensConfig;
   /** Token push: push-receipt lifetime and the redemption-failure budget (docs/operations.md). */
   readonly push: PushConfig;
+  /** The built token console served at `/console` (`OPENTSP_CONSOLE_DIR`; default packages/console/dist). */
+  readonly consoleDir: string;
 }
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
@@ -247,6 +249,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       jweMaxAgeSeconds: intVar(env, 'OPENTSP_CARD_JWE_MAX_AGE_SECONDS', 600, 30, 86_400),
     }),
     push: pushConfig(env),
+    // Read at request time, not here: the console may be built after the TSP started.
+    consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({
       cryptogramTtlSeconds: intVar(env, 'OPENTSP_CRYPTOGRAM_TTL_SECONDS', 600, 10, 86_400),
       tokenKeyCacheSize: intVar(env, 'OPENTSP_TOKEN_KEY_CACHE_SIZE', 100_000, 1, 10_000_000),

@@ -1,8 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import path from 'node:path';
 import type { Config } from './config';
-import { closeServices, createServices, startBackgroundWork } from './compose';
-import { bootstrapSandbox } from './domain/identity/sandbox-bootstrap';
+import { bootstrapSandboxServices, closeServices, createServices, startBackgroundWork } from './compose';
 import type { ServiceContext } from './context';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
@@ -54,13 +53,14 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const ctx: ServiceContext = { config, logger, database, metrics: createMetrics() };
   const services = await createServices(ctx);
   // Sandbox: ensure the demo issuer, wallet, acquirer and admin exist; print their credentials.
-  if (config.mode === 'sandbox') await bootstrapSandbox(services.identity, config);
+  if (config.mode === 'sandbox') await bootstrapSandboxServices(services, config);
   const stopBackgroundWork = startBackgroundWork(services);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
+  services.sandbox?.listening(url); // the webhook sink's address, now that the port is known (PORT=0)
   logger.info({ url, mode: config.mode }, 'OpenTSP listening');
 
   let stopping: Promise<void> | undefined;

@@ -15,6 +15,7 @@ import { verifyJsonDepth } from './json-depth';
 import { idempotency } from './idempotency';
 import { loadOpenApiSpec } from './openapi-spec';
 import { requestId } from './request-id';
+import { consoleRoutes } from './routes/console.routes';
 import { systemRoutes } from './routes/system.routes';
 
 export interface AppDependencies extends ServiceContext {
@@ -26,7 +27,7 @@ const BODY_LIMIT = '64kb';
 
 /**
  * Builds the Express app. No `listen` here (see server.ts), so tests can start it on port 0.
- * Order matters: request id → logging → security headers → body parsing → probes → contract
+ * Order matters: request id → logging → security headers → the console → body parsing → probes → contract
  * validation → authentication → idempotency → feature routes → 501 for contract paths not built yet → the error handler.
  */
 export function createApp(deps: AppDependencies): Express {
@@ -50,23 +51,34 @@ export function createApp(deps: AppDependencies): Express {
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // 503 is a known, retryable state (database outage, console not built): a warning, not a defect.
+      customLogLevel: (_req, res, err) => (res.statusCode === 503 ? 'warn' : err || res.statusCode >= 500 ? 'error' : 'info'),
     }),
   );
   app.use(
     helmet({
+      // The API reference (/docs) and the token console (/console) are same-origin pages: their
+      // scripts and styles come from this server only and they call only this API.
       contentSecurityPolicy: {
         directives: {
           'default-src': ["'self'"],
           'script-src': ["'self'"],
           'style-src': ["'self'", "'unsafe-inline'"],
           'img-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          // A sandbox is often reached over plain http on a LAN address; upgrading its requests
+          // to https would break the console there. Production keeps the upgrade.
+          'upgrade-insecure-requests': config.mode === 'sandbox' ? null : [],
         },
       },
     }),
   );
   app.use(cors(config.corsOrigins));
   app.use(requestTimer(metrics));
+  // The console is not part of the REST contract: it goes before the validator, authentication
+  // and notImplemented, and before the JSON parser, because its sandbox webhook sink must
+  // verify signatures over the exact bytes received.
+  app.use(consoleRoutes({ config, sandbox: services.sandbox }));
   // Depth is checked on the raw bytes before JSON.parse: a 10,000-deep body costs one scan, not a stack overflow.
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: verifyJsonDepth() }));
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' }));

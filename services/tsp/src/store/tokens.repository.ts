@@ -27,6 +27,18 @@ export interface NewToken {
   statusActor?: string;
 }
 
+/** Filters of the issuer's token search (`GET /v1/issuer/tokens`). */
+export interface IssuerTokenFilter {
+  issuerId: string;
+  cardRef?: string;
+  tokenRef?: string;
+  trid?: string;
+  walletAccountId?: string;
+  /** The funding card's last 4 digits and expiry (they go together). */
+  card?: { panLast4: string; expMonth: number; expYear: number };
+  status?: TokenStatus;
+}
+
 export interface TokenPage {
   rows: TokenRow[];
   nextCursor: string | null;
@@ -125,20 +137,38 @@ export const tokensRepository = {
   },
 
   /**
-   * The issuer's view: tokens of its cards, optionally of one card / requestor / status, oldest
-   * first. Always filtered by `issuerId`, so another issuer's tokens are never listed.
+   * The issuer's view: tokens of its cards, optionally of one card / token / requestor / wallet
+   * account / status, or of the cards with these last 4 digits and expiry, oldest first. Filters
+   * combine with AND. Always filtered by `issuerId`, so another issuer's tokens are never listed.
    */
   async listForIssuer(
     executor: Executor,
-    filter: { issuerId: string; cardRef?: string; trid?: string; status?: TokenStatus },
+    filter: IssuerTokenFilter,
     page: { limit: number; cursor?: string },
   ): Promise<TokenPage> {
-    const listId = `issuer:${filter.issuerId}:${filter.cardRef ?? '*'}:${filter.trid ?? '*'}:${filter.status ?? '*'}`;
+    const { issuerId, cardRef, tokenRef, trid, walletAccountId, card, status } = filter;
+    const cardKey = card ? `${card.panLast4}/${card.expMonth}/${card.expYear}` : '*';
+    const listId = `issuer:${issuerId}:${cardRef ?? '*'}:${tokenRef ?? '*'}:${trid ?? '*'}:${walletAccountId ?? '*'}:${cardKey}:${status ?? '*'}`;
     const after = decodeCursor(listId, page.cursor);
-    let query = executor.selectFrom('tokens').selectAll().where('issuer_id', '=', filter.issuerId);
-    if (filter.cardRef) query = query.where('card_ref', '=', filter.cardRef);
-    if (filter.trid) query = query.where('trid', '=', filter.trid);
-    if (filter.status) query = query.where('status', '=', filter.status);
+    let query = executor.selectFrom('tokens').selectAll().where('issuer_id', '=', issuerId);
+    if (cardRef) query = query.where('card_ref', '=', cardRef);
+    if (tokenRef) query = query.where('token_ref', '=', tokenRef);
+    if (trid) query = query.where('trid', '=', trid);
+    if (walletAccountId) query = query.where('wallet_account_id', '=', walletAccountId);
+    if (status) query = query.where('status', '=', status);
+    if (card) {
+      // Last 4 and expiry are what a cardholder reads to an agent; they match the vault's clear
+      // columns (never the PAN), and only cards of this issuer.
+      query = query.where('card_ref', 'in', (eb) =>
+        eb
+          .selectFrom('cards')
+          .select('cards.card_ref')
+          .where('cards.issuer_id', '=', issuerId)
+          .where('cards.pan_last4', '=', card.panLast4)
+          .where('cards.exp_month', '=', card.expMonth)
+          .where('cards.exp_year', '=', card.expYear),
+      );
+    }
     return pageAfter(query, listId, after, page.limit);
   },
 

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AuditLog } from '../../audit/audit-log';
 import type { Config } from '../../config';
+import type { UnitOfWork } from '../../store/transaction';
+import type { VaultServices } from '../../vault';
 import { luhnCheckDigit } from '../card/luhn';
 import type { AdminContext, IdentityServices } from '.';
 import type { CreateClientRequest } from './clients';
@@ -15,6 +18,8 @@ import type { Client, Issuer } from './records';
  * are rotated (the old ones revoked) and the file rewritten.
  *
  * The banner never prints the test card numbers: they are PAN-shaped and belong only in the file.
+ * `registerDemoCards` puts those test cards in the vault, so the console's demo can name them
+ * by `cardRef` and last four, never by number.
  */
 export interface SandboxClientCredentials {
   clientId: string;
@@ -129,6 +134,56 @@ export async function bootstrapSandbox(
   return credentials;
 }
 
+/** A sandbox test card as the console shows it: in the vault, named without its number. */
+export interface DemoCard {
+  cardRef: string;
+  panLast4: string;
+  expiry: { month: number; year: number };
+  /** What the issuer simulator decides for it on wallet provisioning (by its last four). */
+  outcome: 'approve' | 'step_up' | 'decline';
+}
+
+export interface DemoCardDependencies {
+  uow: UnitOfWork;
+  vault: Pick<VaultServices, 'cards'>;
+  audit: AuditLog;
+}
+
+/** How long a new demo card is valid: long enough to outlive any sandbox database. */
+const DEMO_CARD_YEARS = 5;
+
+/**
+ * Stores the sandbox test cards in the vault under the sandbox bank, once: a card whose PAN is
+ * already there (found by its keyed fingerprint) is returned as it is, so a restart neither
+ * duplicates nor changes it (same `cardRef`, same expiry). A demo card deleted from the console
+ * is crypto-shredded (no fingerprint left) and comes back as a new card at the next start.
+ */
+export async function registerDemoCards(deps: DemoCardDependencies, credentials: SandboxCredentials, now = new Date()): Promise<DemoCard[]> {
+  const { issuerId, testCards } = credentials.issuer;
+  const wanted: Array<[DemoCard['outcome'], string]> = [['approve', testCards.approve], ['step_up', testCards.stepUp], ['decline', testCards.decline]];
+  const cards: DemoCard[] = [];
+  for (const [outcome, pan] of wanted) {
+    const record = await deps.uow.transaction(async (tx) => {
+      const existing = await deps.vault.cards.findByFingerprint(tx, pan);
+      if (existing) return existing;
+      // storeCard dedupes by fingerprint under a lock, so two processes starting together store one card.
+      const stored = await deps.vault.cards.storeCard(tx, { issuerId, pan, expMonth: 12, expYear: now.getUTCFullYear() + DEMO_CARD_YEARS });
+      if (stored.created) {
+        await deps.audit.append(tx, {
+          actor: SYSTEM.actor,
+          action: 'card.create',
+          subject: { type: 'card', id: stored.cardRef },
+          outcome: 'success',
+          details: { issuerId, via: 'sandbox' },
+        });
+      }
+      return deps.vault.cards.getCard(tx, stored.cardRef);
+    });
+    cards.push({ cardRef: record.cardRef, panLast4: record.panLast4, expiry: { month: record.expMonth, year: record.expYear }, outcome });
+  }
+  return cards;
+}
+
 function banner(c: SandboxCredentials, publicUrl: string, file: string): string {
   const range = `${c.issuer.tokenBinRange.prefix} (${c.issuer.tokenBinRange.tokenLength} digits)`;
   return [
@@ -138,6 +193,8 @@ function banner(c: SandboxCredentials, publicUrl: string, file: string): string 
     `    wallet    ${c.wallet.clientId}  secret ${c.wallet.clientSecret}  TRID ${c.wallet.trid}`,
     `    acquirer  ${c.acquirer.clientId}  secret ${c.acquirer.clientSecret}`,
     `    admin     ${c.admin.clientId}  secret ${c.admin.clientSecret}`,
+    '',
+    `  Token console (sign in as the issuer or the admin; the demo page shows one-tap binding): ${publicUrl}/console/`,
     '',
     '  Next, get an access token for the wallet:',
     `    curl -s -u '${c.wallet.clientId}:${c.wallet.clientSecret}' -d grant_type=client_credentials ${publicUrl}/oauth2/token`,

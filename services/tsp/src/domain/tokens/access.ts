@@ -20,6 +20,17 @@ export async function requestorToken(executor: Executor, principal: Principal, t
   return row;
 }
 
+/**
+ * One of the issuer's tokens (console, back office); `token_not_found` for another issuer's,
+ * so a reference of another bank's token cannot be confirmed to exist.
+ */
+export async function issuerToken(executor: Executor, principal: Principal, tokenRef: string): Promise<TokenRow> {
+  if (!principal.issuerId) throw new AccessError('forbidden', 'Only issuers read tokens here.');
+  const row = await tokensRepository.findByRef(executor, tokenRef);
+  if (!row || row.issuer_id !== principal.issuerId) throw new NotFoundError('token_not_found', TOKEN_NOT_FOUND);
+  return row;
+}
+
 /** The issuer's card, locked for the transaction; `card_not_found` for another issuer's or a deleted one. */
 export async function issuerCard(tx: Executor, principal: Principal, cardRef: string): Promise<CardMetadata> {
   if (!principal.issuerId) throw new AccessError('forbidden', 'Only issuers act on cards.');

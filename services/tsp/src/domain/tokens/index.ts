@@ -13,7 +13,9 @@ import { createToken, type CreateTokenInput } from './create-token';
 import { issuerCardLifecycle, requestorLifecycle, type LifecycleInput } from './lifecycle';
 import { tokenPortsFrom } from './ports';
 import { createPushedToken, type PushedTokenInput } from './pushed-token';
-import { getToken, listIssuerTokens, listTokens, type Page } from './queries';
+import { getIssuerToken, getToken, listIssuerTokens, listTokens, type IssuerTokenSearch, type Page } from './queries';
+import { issuerTokenHistory } from './token-history';
+import { tokenBinUsage } from './token-bin-usage';
 import type { Token } from './token-view';
 
 type TokenList = components['schemas']['TokenList'];
@@ -22,8 +24,10 @@ type Card = components['schemas']['Card'];
 type CreateCardRequest = components['schemas']['CreateCardRequest'];
 type CardUpdateResult = components['schemas']['CardUpdateResult'];
 type CardTokensResult = components['schemas']['CardTokensResult'];
+type TokenHistoryPage = components['schemas']['TokenHistoryPage'];
+type TokenBinUsageList = components['schemas']['TokenBinUsageList'];
 
-export type { PushedTokenInput, CreateTokenInput, Token, TokenList, Challenge, ProvisionRequest, LifecycleInput };
+export type { PushedTokenInput, CreateTokenInput, Token, TokenList, Challenge, ProvisionRequest, LifecycleInput, IssuerTokenSearch };
 
 /**
  * What the tokens area provides: provisioning (wallet-initiated), ID&V step-up, lifecycle,
@@ -43,7 +47,14 @@ export interface TokenServices {
   confirmVerification(principal: Principal, tokenRef: string, input: { challengeId: string; code: string }, requestId?: string): Promise<Token>;
   getToken(principal: Principal, tokenRef: string): Promise<Token>;
   listTokens(principal: Principal, filter: { walletAccountId?: string; status?: TokenStatus } & Page): Promise<TokenList>;
-  listIssuerTokens(principal: Principal, filter: { cardRef?: string; trid?: string; status?: TokenStatus } & Page): Promise<TokenList>;
+  /** The issuer's token search (console): filters combine with AND; `panLast4` needs `cardExpiry`. */
+  listIssuerTokens(principal: Principal, search: IssuerTokenSearch): Promise<TokenList>;
+  /** One of the issuer's tokens; `token_not_found` for another issuer's. */
+  getIssuerToken(principal: Principal, tokenRef: string): Promise<Token>;
+  /** The history of one of the issuer's tokens, oldest first (audit, risk decisions, webhook deliveries). */
+  issuerTokenHistory(principal: Principal, tokenRef: string, page: Page): Promise<TokenHistoryPage>;
+  /** Capacity, allocated numbers and live tokens of each token BIN range of an issuer (operators). */
+  tokenBinUsage(issuerId: string): Promise<TokenBinUsageList>;
   /** Suspend / resume / delete one token by its token requestor. */
   requestorLifecycle(principal: Principal, tokenRef: string, transition: 'suspend' | 'resume' | 'delete', input: LifecycleInput, requestId?: string): Promise<Token>;
   /** Suspend / resume / delete the tokens of one of the issuer's cards (all, or `tokenRefs`). */
@@ -71,7 +82,11 @@ export async function createTokenServices(ctx: ServiceContext, core: CoreService
       confirmVerification(tc, principal, tokenRef, input, requestId ? { requestId } : {}),
     getToken: (principal, tokenRef) => getToken(tc, principal, tokenRef),
     listTokens: (principal, filter) => listTokens(tc, principal, filter),
-    listIssuerTokens: (principal, filter) => listIssuerTokens(tc, principal, filter),
+    listIssuerTokens: (principal, search) => listIssuerTokens(tc, principal, search),
+    getIssuerToken: (principal, tokenRef) => getIssuerToken(tc, principal, tokenRef),
+    issuerTokenHistory: (principal, tokenRef, page) => issuerTokenHistory(tc, principal, tokenRef, page),
+    tokenBinUsage: (issuerId) =>
+      tokenBinUsage({ executor: core.uow.executor, issuers: core.identity.issuers, cardRanges: () => core.identity.registry.allCardBinRanges() }, issuerId),
     requestorLifecycle: (principal, tokenRef, transition, input, requestId) => requestorLifecycle(tc, principal, tokenRef, transition, input, requestId),
     issuerCardLifecycle: (principal, cardRef, transition, input, requestId) => issuerCardLifecycle(tc, principal, cardRef, transition, input, requestId),
     registerCard: (principal, request, requestId) => registerCard(tc, principal, request, requestId),

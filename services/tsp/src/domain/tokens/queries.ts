@@ -1,9 +1,9 @@
 import type { components } from '@opentsp/api-types';
 import { cardMetadataRepository } from '../../store/card-metadata.repository';
 import { tokensRepository } from '../../store/tokens.repository';
-import { AccessError, NotFoundError } from '../errors';
+import { AccessError, NotFoundError, ValidationError } from '../errors';
 import type { Principal } from '../principal';
-import { requestorToken } from './access';
+import { issuerToken, requestorToken } from './access';
 import type { TokenContext } from './context';
 import { tokenView, tokenViews } from './token-reader';
 import type { Token } from './token-view';
@@ -40,28 +40,61 @@ export async function listTokens(
   return { data: await tokenViews(executor, ctx.ports, page.rows), nextCursor: page.nextCursor };
 }
 
-/** The issuer's view: tokens of its own cards only (`card_not_found` for another's card). */
-export async function listIssuerTokens(
-  ctx: TokenContext,
-  principal: Principal,
-  filter: { cardRef?: string; trid?: string; status?: TokenStatus } & Page,
-): Promise<TokenList> {
-  if (!principal.issuerId) throw new AccessError('forbidden', 'Only issuers list tokens here.');
+/** The issuer's token search (`GET /v1/issuer/tokens`); `panLast4` and `cardExpiry` go together. */
+export interface IssuerTokenSearch extends Page {
+  cardRef?: string;
+  tokenRef?: string;
+  trid?: string;
+  walletAccountId?: string;
+  panLast4?: string;
+  /** `MM/YY` as printed on the card. */
+  cardExpiry?: string;
+  status?: TokenStatus;
+}
+
+/** One of the issuer's tokens (`token_not_found` for another issuer's). */
+export async function getIssuerToken(ctx: TokenContext, principal: Principal, tokenRef: string): Promise<Token> {
   const executor = ctx.uow.executor;
-  if (filter.cardRef) {
-    const card = (await cardMetadataRepository.byRefs(executor, [filter.cardRef])).get(filter.cardRef);
+  return tokenView(executor, ctx.ports, await issuerToken(executor, principal, tokenRef));
+}
+
+/** The funding card's last 4 and expiry, or undefined; one without the other is `validation_failed`. */
+function cardFilterOf(search: IssuerTokenSearch): { panLast4: string; expMonth: number; expYear: number } | undefined {
+  if (search.panLast4 === undefined && search.cardExpiry === undefined) return undefined;
+  const match = /^(0[1-9]|1[0-2])\/([0-9]{2})$/.exec(search.cardExpiry ?? '');
+  if (search.panLast4 === undefined || !match || !/^[0-9]{4}$/.test(search.panLast4)) {
+    // The contract validated each value's form; what is left is the pair missing one half.
+    const missing = search.panLast4 === undefined ? 'panLast4' : 'cardExpiry';
+    throw new ValidationError('validation_failed', 'panLast4 and cardExpiry (MM/YY) go together.', {
+      errors: [{ path: `/query/${missing}`, message: 'panLast4 and cardExpiry (MM/YY) go together' }],
+    });
+  }
+  // Cards print two-digit years; the vault keeps four (Expiry: 2000-2099).
+  return { panLast4: search.panLast4, expMonth: Number(match[1]), expYear: 2000 + Number(match[2]) };
+}
+
+/** The issuer's view: tokens of its own cards only (`card_not_found` for another's card). Filters combine with AND. */
+export async function listIssuerTokens(ctx: TokenContext, principal: Principal, search: IssuerTokenSearch): Promise<TokenList> {
+  if (!principal.issuerId) throw new AccessError('forbidden', 'Only issuers list tokens here.');
+  const card = cardFilterOf(search);
+  const executor = ctx.uow.executor;
+  if (search.cardRef) {
+    const found = (await cardMetadataRepository.byRefs(executor, [search.cardRef])).get(search.cardRef);
     // A deleted (shredded) card answers 404 like an unknown one (contract: deleteCardTokens).
-    if (!card || card.issuerId !== principal.issuerId || card.status !== 'active') throw new NotFoundError('card_not_found', 'No card with this reference.');
+    if (!found || found.issuerId !== principal.issuerId || found.status !== 'active') throw new NotFoundError('card_not_found', 'No card with this reference.');
   }
   const page = await tokensRepository.listForIssuer(
     executor,
     {
       issuerId: principal.issuerId,
-      ...(filter.cardRef ? { cardRef: filter.cardRef } : {}),
-      ...(filter.trid ? { trid: filter.trid } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
+      ...(search.cardRef ? { cardRef: search.cardRef } : {}),
+      ...(search.tokenRef ? { tokenRef: search.tokenRef } : {}),
+      ...(search.trid ? { trid: search.trid } : {}),
+      ...(search.walletAccountId ? { walletAccountId: search.walletAccountId } : {}),
+      ...(card ? { card } : {}),
+      ...(search.status ? { status: search.status } : {}),
     },
-    { limit: filter.limit ?? DEFAULT_LIMIT, ...(filter.cursor ? { cursor: filter.cursor } : {}) },
+    { limit: search.limit ?? DEFAULT_LIMIT, ...(search.cursor ? { cursor: search.cursor } : {}) },
   );
   return { data: await tokenViews(executor, ctx.ports, page.rows), nextCursor: page.nextCursor };
 }

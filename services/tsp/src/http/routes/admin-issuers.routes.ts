@@ -3,7 +3,7 @@ import type { Services } from '../../compose';
 import type { CreateIssuerRequest, UpdateIssuerRequest } from '../../domain/identity/issuers';
 import { adminContext, pageQuery } from './identity.routes';
 
-/** `/v1/admin/issuers…`: register, read and update issuers and their BIN ranges. */
+/** `/v1/admin/issuers…`: register, read and update issuers and their BIN ranges; token BIN range usage. */
 export function adminIssuersRoutes(services: Services): Router {
   const router = Router();
   const issuers = services.identity.issuers;
@@ -18,6 +18,10 @@ export function adminIssuersRoutes(services: Services): Router {
 
   router.get('/v1/admin/issuers/:issuerId', async (req, res) => {
     res.json(await issuers.get(req.params.issuerId));
+  });
+
+  router.get('/v1/admin/issuers/:issuerId/token-bin-usage', async (req, res) => {
+    res.json(await services.tokens.tokenBinUsage(req.params.issuerId));
   });
 
   router.patch('/v1/admin/issuers/:issuerId', async (req, res) => {

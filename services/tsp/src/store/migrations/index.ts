@@ -9,6 +9,7 @@ import * as tokens from './0007-tokens';
 import * as verification from './0008-verification';
 import * as payments from './0009-payments';
 import * as push from './0010-push';
+import * as tokenConsole from './0011-token-console';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so the bundle,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008-verification': verification,
   '0009-payments': payments,
   '0010-push': push,
+  '0011-token-console': tokenConsole,
 };

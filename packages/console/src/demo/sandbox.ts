@@ -1,0 +1,56 @@
+import { readAnswer } from '../api';
+import { BASE } from '../router';
+
+/*
+ * What the sandbox TSP publishes for the demo (served by the TSP at /console/sandbox.json and
+ * /console/sandbox/webhooks, sandbox mode only): the sandbox parties' credentials, demo cards
+ * by reference (never a PAN) and the webhooks its sink received.
+ */
+
+export interface SandboxParty {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface DemoCard {
+  cardRef: string;
+  panLast4: string;
+  expiry: { month: number; year: number };
+  outcome: 'approve' | 'step_up' | 'decline';
+}
+
+export interface SandboxInfo {
+  issuer: SandboxParty & { issuerId: string };
+  wallet: SandboxParty & { trid: string };
+  acquirer: SandboxParty & {
+    merchantIds: string[];
+    /** The acquirer's A256GCMKW response key, when the sandbox shares it (then checkout decrypts). */
+    responseEncryptionKey?: { kty: 'oct'; kid: string; k: string };
+  };
+  admin: SandboxParty;
+  demoCards: DemoCard[];
+}
+
+export interface ReceivedWebhook {
+  seq: number;
+  receivedAt: string;
+  eventType: string;
+  eventId: string;
+  tokenRef?: string;
+  signatureValid: boolean;
+  body: unknown;
+}
+
+/** The sandbox description, or `undefined` when this TSP is not in sandbox mode (404). */
+export async function loadSandbox(): Promise<SandboxInfo | undefined> {
+  const response = await fetch(`${BASE}/sandbox.json`, { headers: { accept: 'application/json' }, credentials: 'omit', cache: 'no-store' });
+  if (response.status === 404) return undefined;
+  return readAnswer<SandboxInfo>(response);
+}
+
+/** Webhooks the sandbox sink received after `after` (a `seq`), oldest first. */
+export async function webhooksAfter(after: number): Promise<ReceivedWebhook[]> {
+  const response = await fetch(`${BASE}/sandbox/webhooks?after=${after}`, { headers: { accept: 'application/json' }, credentials: 'omit', cache: 'no-store' });
+  const page = await readAnswer<{ data: ReceivedWebhook[] }>(response);
+  return [...page.data].sort((a, b) => a.seq - b.seq);
+}
