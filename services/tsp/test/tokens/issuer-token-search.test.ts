@@ -188,6 +188,25 @@ describe('the issuer searches its tokens (console API)', () => {
     expect((await get(`/v1/issuer/tokens?tokenRef=${t.x2.tokenRef}&status=DELETED`)).body.data).toHaveLength(1);
   });
 
+  it('refuses to remove a token BIN range that still has live tokens (bin_range_in_use), allows an empty one', async () => {
+    const patch = async (tokenBinRanges: Array<{ prefix: string; tokenLength: number }>) => {
+      const res = await fetch(`${w.tsp.url}/v1/admin/issuers/${w.issuer.issuerId}`, {
+        method: 'PATCH',
+        headers: { ...bearer(adminToken), 'content-type': 'application/json' },
+        body: JSON.stringify({ tokenBinRanges }),
+      });
+      return { status: res.status, body: (await res.json()) as { code?: string; tokenBinRanges?: unknown[] } };
+    };
+    const live = w.issuer.tokenBinRanges[0]!;
+    const spare = { prefix: '628897', tokenLength: 16 };
+    const swapped = await patch([spare]);
+    expect({ status: swapped.status, code: swapped.body.code }).toEqual({ status: 409, code: 'bin_range_in_use' });
+    // Nothing half-written: the issuer still has only its live range.
+    expect((await get(`/v1/admin/issuers/${w.issuer.issuerId}/token-bin-usage`, adminToken)).body.data.map((r: { prefix: string }) => r.prefix)).toEqual([live.prefix]);
+    expect((await patch([{ prefix: live.prefix, tokenLength: live.tokenLength }, spare])).status).toBe(200);
+    expect((await patch([{ prefix: live.prefix, tokenLength: live.tokenLength }])).status).toBe(200);
+  });
+
   it('lists every token BIN range of an issuer, and refuses unknown issuers and non-operators', async () => {
     const twoRanges = await createTestIssuer(w.tsp, { tokenBinRanges: [{ prefix: '62889901', tokenLength: 19 }, { prefix: '628898', tokenLength: 16 }] });
     const res = await get(`/v1/admin/issuers/${twoRanges.issuerId}/token-bin-usage`, adminToken);

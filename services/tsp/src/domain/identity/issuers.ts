@@ -1,6 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import type { AuditLog } from '../../audit/audit-log';
 import { issuersRepository, type IssuerWithRanges, type StoredBinRange } from '../../store/issuers.repository';
+import { tokenBinUsageRepository } from '../../store/token-bin-usage.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
 import { NotFoundError, StateError } from '../errors';
 import type { AdminContext } from './clients';
@@ -91,7 +92,7 @@ export class IssuerAdmin {
   /**
    * Present fields replace the stored value; `null` clears an optional one; a range list
    * replaces the whole list.
-   * @throws NotFoundError `issuer_not_found`; StateError `bin_range_overlap`.
+   * @throws NotFoundError `issuer_not_found`; StateError `bin_range_overlap`, `bin_range_in_use`.
    */
   async update(context: AdminContext, issuerId: string, patch: UpdateIssuerRequest): Promise<Issuer> {
     const current = await this.get(issuerId);
@@ -99,6 +100,7 @@ export class IssuerAdmin {
     await this.#validate(patch, ranges);
     const row = await this.deps.uow.transaction(async (tx) => {
       if (patch.cardBinRanges || patch.tokenBinRanges) await this.#claimRanges(tx, ranges, issuerId);
+      if (patch.tokenBinRanges) await this.#refuseRemovingLiveTokenRanges(tx, issuerId, current.tokenBinRanges, patch.tokenBinRanges);
       await issuersRepository.update(tx, issuerId, {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.status !== undefined ? { status: patch.status } : {}),
@@ -116,6 +118,26 @@ export class IssuerAdmin {
       return this.#load(tx, issuerId);
     });
     return this.#remember(row);
+  }
+
+  /**
+   * A token BIN range may leave the issuer only once none of its tokens is live: detokenization
+   * and lifecycle find a token's issuer through its range, so live tokens would be orphaned.
+   */
+  async #refuseRemovingLiveTokenRanges(
+    tx: Executor,
+    issuerId: string,
+    before: readonly Issuer['tokenBinRanges'][number][],
+    after: readonly Issuer['tokenBinRanges'][number][],
+  ): Promise<void> {
+    const kept = new Set(after.map((r) => `${r.prefix}/${r.tokenLength}`));
+    for (const range of before) {
+      if (kept.has(`${range.prefix}/${range.tokenLength}`)) continue;
+      const live = await tokenBinUsageRepository.liveTokens(tx, issuerId, range.prefix, range.tokenLength);
+      if (live > 0) {
+        throw new StateError('bin_range_in_use', `Token BIN range ${range.prefix}/${range.tokenLength} still has ${live} live token(s); delete them before removing the range.`);
+      }
+    }
   }
 
   /** @throws NotFoundError `issuer_not_found`. */
