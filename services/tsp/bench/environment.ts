@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, chmodSync } from 'node:fs';
+import { mkdirSync, chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -45,7 +45,14 @@ export async function prepareDatabase(): Promise<BenchDatabase> {
   mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o755);
   const embedded = await startEmbeddedPostgres({ dataDir, persistent: false });
-  return { url: embedded.url, description: 'Postgres (embedded)', close: () => embedded.stop() };
+  return {
+    url: embedded.url,
+    description: 'Postgres (embedded)',
+    async close() {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true }); // the cluster is gone; its folder too
+    },
+  };
 }
 
 export function freePort(): Promise<number> {
@@ -64,6 +71,8 @@ export interface RunningProcess {
   child: ChildProcess;
   /** Resident memory of the process and its children (cluster workers), in MiB. */
   rssMiB(): number;
+  /** Resident memory of the largest single process among them (DESIGN §8 counts per process). */
+  largestProcessRssMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -82,7 +91,8 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
 }
 
-function treeRssMiB(pid: number | undefined): number {
+/** Resident memory of `pid` and its descendants, in MiB: the sum, or the largest one process. */
+function treeRssMiB(pid: number | undefined, largestOnly = false): number {
   if (!pid) return 0;
   try {
     const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' });
@@ -96,7 +106,8 @@ function treeRssMiB(pid: number | undefined): number {
       grew = false;
       for (const [p, pp] of rows) if (pids.has(pp) && !pids.has(p)) (pids.add(p), (grew = true));
     }
-    return Math.round(rows.filter(([p]) => pids.has(p)).reduce((sum, [, , rss]) => sum + rss, 0) / 1024);
+    const tree = rows.filter(([p]) => pids.has(p)).map(([, , rss]) => rss);
+    return Math.round((largestOnly ? Math.max(0, ...tree) : tree.reduce((sum, rss) => sum + rss, 0)) / 1024);
   } catch {
     return 0;
   }
@@ -114,15 +125,21 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a TypeScript entry point with tsx as a child process and waits for `readyPath`. */
+/**
+ * Starts an entry point as a child process and waits for `readyPath`: a `.ts` entry with the tsx
+ * loader, a `.js` one (the compiled TSP) with plain node. `nodeArgs` go before the entry
+ * (e.g. `--cpu-prof`).
+ */
 export async function startProcess(
   entry: string,
   args: string[],
   env: Record<string, string>,
   readyPath: string,
+  nodeArgs: string[] = [],
 ): Promise<RunningProcess> {
   const port = Number(env.PORT);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry, ...args], {
     cwd: TSP_DIR,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -136,7 +153,17 @@ export async function startProcess(
     child.kill('SIGKILL');
     throw new Error(`${path.basename(entry)} did not start: ${(err as Error).message}\n${stderr}`);
   }
-  return { url, child, rssMiB: () => treeRssMiB(child.pid), stop: () => stopChild(child) };
+  return { url, child, rssMiB: () => treeRssMiB(child.pid), largestProcessRssMiB: () => treeRssMiB(child.pid, true), stop: () => stopChild(child) };
+}
+
+/**
+ * Builds the compiled TSP (services/tsp/dist, `pnpm --filter @opentsp/tsp run build`) from the
+ * current sources and returns its entry point: the bench measures the deployment the docs
+ * recommend, and never a stale build.
+ */
+export function buildCompiledTsp(): string {
+  execFileSync(process.execPath, [path.join(TSP_DIR, 'scripts', 'build.mjs')], { cwd: TSP_DIR, stdio: 'ignore' });
+  return path.join(TSP_DIR, 'dist', 'main.js');
 }
 
 export const ENTRY = {

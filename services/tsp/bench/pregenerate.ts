@@ -1,4 +1,5 @@
 import { encryptCompact, type Jwk } from '@opentsp/crypto';
+import type { Services } from '../src/compose';
 import { benchPan, BENCH } from './seed';
 
 /** POSTs with a small closed loop (setup only, not measured), collecting each JSON answer. */
@@ -60,4 +61,31 @@ export async function provisioningBodies(baseUrl: string, from: number, count: n
     );
   }
   return bodies;
+}
+
+/**
+ * Detokenize bodies, one fresh cryptogram each (each detokenization consumes its ATC), made
+ * in-process through the payments service (the same code as the endpoint, no HTTP). Returns a
+ * function giving the next body, and how many were handed out (more than made = replays).
+ */
+export async function detokenizeBodies(
+  services: Services,
+  wallet: { clientId: string; trid: string },
+  tokens: ReadonlyArray<{ tokenRef: string }>,
+  count: number,
+): Promise<{ next: () => string; made: number; used: () => number }> {
+  const principal = { clientId: wallet.clientId, role: 'wallet' as const, scopes: ['tokens:cryptogram' as const], trid: wallet.trid };
+  const bodies: string[] = [];
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (i < count) {
+        const token = tokens[i++ % tokens.length]!;
+        const c = await services.payments.createPaymentCredentials(principal, token.tokenRef, TRANSACTION);
+        bodies.push(JSON.stringify({ tokenPan: c.tokenPan, tokenExpiry: c.tokenExpiry, cryptogram: c.cryptogram, atc: c.atc, transaction: TRANSACTION }));
+      }
+    }),
+  );
+  let used = 0;
+  return { next: () => bodies[used++ % bodies.length]!, made: bodies.length, used: () => used };
 }

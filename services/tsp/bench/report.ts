@@ -15,6 +15,14 @@ export interface BenchReport {
   crypto: CryptoFloorResult[];
   engine?: Array<{ name: string; p50Ms: number; p99Ms: number }>;
   tspPeakRssMiB: number;
+  /** The largest single TSP process (a worker) at its peak, in MiB. */
+  tspPeakProcessRssMiB?: number;
+  /** How the TSP ran: `compiled` (dist/, as the docs recommend) or `source` (tsx). */
+  tspBuild?: 'compiled' | 'source';
+  /** The machine's 1-minute load average when the run started and ended (others share it). */
+  loadAverage?: { start: number; end: number };
+  /** Wall time of the whole run, in seconds. */
+  wallSeconds?: number;
 }
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -43,7 +51,12 @@ export function markdownTable(report: BenchReport): string {
   return [
     `Run ${report.startedAt}${report.quick ? ' (quick)' : ''} on ${report.machine.cores} × ${report.machine.cpus}, ` +
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.postgres}; ` +
-      `${report.tokensSeeded.toLocaleString('en')} tokens seeded; TSP peak RSS ${report.tspPeakRssMiB} MiB.`,
+      `${report.tokensSeeded.toLocaleString('en')} tokens seeded; TSP ${report.tspBuild ?? 'source'} ` +
+      `(primary + ${report.machine.cores} workers), peak RSS ${report.tspPeakRssMiB} MiB for the cluster` +
+      (report.tspPeakProcessRssMiB ? `, ${report.tspPeakProcessRssMiB} MiB for the largest process` : '') +
+      (report.loadAverage ? `; load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end` : '') +
+      (report.wallSeconds ? `; wall time ${Math.floor(report.wallSeconds / 60)} min ${Math.round(report.wallSeconds % 60)} s` : '') +
+      '.',
     '',
     '| path | connections | req/s | p50 ms | p95 ms | p99 ms | errors |',
     '|---|---|---|---|---|---|---|',

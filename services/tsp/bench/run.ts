@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeServices, createServices, type Services } from '../src/compose';
 import type { RiskRuleDocument } from '../src/risk/rule-set';
@@ -10,18 +10,21 @@ import { openDatabase } from '../src/store/database';
 import { migrateToLatest } from '../src/store/migrate';
 import { initKeystore } from '../src/vault/configured-key-provider';
 import { measureCryptoFloor } from './crypto-floor';
-import { ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { measurePgFloor } from './pg-floor';
-import { accessToken, collect, provisioningBodies, TRANSACTION } from './pregenerate';
+import { accessToken, collect, detokenizeBodies, provisioningBodies, TRANSACTION } from './pregenerate';
+import { runProfile } from './profile';
 import { ProgressBar } from './progress';
 import { machineDescription, markdownTable, writeReport, type BenchReport } from './report';
 import { measureRiskEngine } from './risk-engine.bench';
 import { seedParties, seedTokens } from './seed';
 
 /**
- * `pnpm bench [--quick] [--tokens N] [--seconds S]`: the hot paths of DESIGN §8 measured side
- * by side with their floors, in one run, on this machine, only against 127.0.0.1.
+ * `pnpm bench [--quick] [--tokens N] [--seconds S] [--from-source]`: the hot paths of DESIGN §8
+ * measured side by side with their floors, in one run, on this machine, only against 127.0.0.1.
+ * The TSP runs compiled (services/tsp/dist, built first) unless `--from-source` (tsx).
+ * `pnpm bench --profile [--seconds S]`: CPU profiles of the hot paths (bench/profile.ts).
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -33,6 +36,7 @@ const TOKENS = argValue('--tokens') ?? (quick ? 5_000 : 100_000);
 const SECONDS = argValue('--seconds') ?? (quick ? 5 : 15);
 const LEVELS = quick ? [16, 64] : [8, 32, 64, 128];
 const WORKERS = availableParallelism();
+const FROM_SOURCE = args.includes('--from-source');
 
 // The bench raises the per-client rate limits: it measures capacity, not the limiter.
 const BENCH_ENV = {
@@ -47,6 +51,7 @@ const BENCH_ENV = {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg()[0]!;
   const steps = 8 + LEVELS.length + (quick ? 0 : 1);
   const bar = new ProgressBar(steps);
   const keysDir = mkdtempSync(path.join(tmpdir(), 'opentsp-bench-keys-'));
@@ -74,38 +79,26 @@ async function main(): Promise<number> {
     bar.step(`seeded ${tokens.length} tokens`);
 
     const port = await freePort();
-    const tsp = await startProcess(ENTRY.tsp, ['serve', '--workers', String(WORKERS)], { ...env, PORT: String(port) }, '/readyz');
+    const tspEntry = FROM_SOURCE ? ENTRY.tsp : buildCompiledTsp();
+    const tsp = await startProcess(tspEntry, ['serve', '--workers', String(WORKERS)], { ...env, PORT: String(port) }, '/readyz');
     started.push(tsp);
     let peakRss = tsp.rssMiB();
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, tsp.rssMiB())), 500);
-    bar.step(`TSP started (${WORKERS} workers)`);
+    let peakProcessRss = tsp.largestProcessRssMiB();
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, tsp.rssMiB());
+      peakProcessRss = Math.max(peakProcessRss, tsp.largestProcessRssMiB());
+    }, 500);
+    bar.step(`TSP started (${WORKERS} workers, ${FROM_SOURCE ? 'from source with tsx' : 'compiled'})`);
 
     const walletToken = await accessToken(tsp.url, parties.wallet.clientId, parties.wallet.clientSecret);
     const acquirerToken = await accessToken(tsp.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
     const issuerToken = await accessToken(tsp.url, parties.issuerClient.clientId, parties.issuerClient.clientSecret);
     const wallet = { authorization: `Bearer ${walletToken}` };
 
-    // Cryptograms: one per detokenize request to come (each detokenization needs a fresh one),
-    // made in-process through the payments service (the same code as the endpoint, no HTTP).
-    const needed = quick ? 15_000 : 60_000;
-    type Credentials = { tokenPan: string; tokenExpiry: { month: number; year: number }; cryptogram: string; atc: number };
-    const walletPrincipal = { clientId: parties.wallet.clientId, role: 'wallet' as const, scopes: ['tokens:cryptogram' as const], trid: parties.wallet.trid };
-    const credentials: Credentials[] = [];
-    let made = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (made < needed) {
-          const token = tokens[made++ % tokens.length]!;
-          credentials.push(await services.payments.createPaymentCredentials(walletPrincipal, token.tokenRef, TRANSACTION));
-        }
-      }),
-    );
-    bar.step(`${credentials.length} cryptograms pre-generated`);
-    let nextCredential = 0;
-    const detokenizeBody = () => {
-      const c = credentials[nextCredential++ % credentials.length]!;
-      return JSON.stringify({ tokenPan: c.tokenPan, tokenExpiry: c.tokenExpiry, cryptogram: c.cryptogram, atc: c.atc, transaction: TRANSACTION });
-    };
+    // Cryptograms: one per detokenize request to come (each detokenization needs a fresh one).
+    const detokenize = await detokenizeBodies(services, parties.wallet, tokens, quick ? 15_000 : 60_000);
+    bar.step(`${detokenize.made} cryptograms pre-generated`);
+    const detokenizeBody = detokenize.next;
     const acquirerHeaders = { authorization: `Bearer ${acquirerToken}` };
     for (const connections of LEVELS) {
       runs.push(
@@ -116,7 +109,7 @@ async function main(): Promise<number> {
     runs.push(
       await runLoad({ name: 'detokenize fixed rate', url: `${tsp.url}/v1/detokenize`, method: 'POST', headers: acquirerHeaders, connections: 64, rate: 1_000, durationSeconds: SECONDS, body: detokenizeBody }),
     );
-    if (nextCredential > credentials.length) process.stderr.write('\nwarning: cryptograms ran out and were reused (replays)\n');
+    if (detokenize.used() > detokenize.made) process.stderr.write('\nwarning: cryptograms ran out and were reused (replays)\n');
 
     let tokenIndex = 0;
     runs.push(
@@ -134,7 +127,7 @@ async function main(): Promise<number> {
     runs.push(await runLoad({ name: 'token list @32', url: `${tsp.url}/v1/tokens?walletAccountId=bench-wallet-account-7&limit=20`, headers: wallet, connections: 32, durationSeconds: SECONDS }));
     bar.step('cryptogram generation and token list');
 
-    const provisionBodies = await provisioningBodies(tsp.url, TOKENS + 1, quick ? 4_000 : 15_000);
+    const provisionBodies = await provisioningBodies(tsp.url, TOKENS + 1, quick ? 4_000 : 8_000);
     let nextProvision = 0;
     runs.push(
       await runLoad({ name: 'provision @32', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: wallet, connections: 32, durationSeconds: SECONDS, expectStatus: 201, body: () => provisionBodies[nextProvision++ % provisionBodies.length]! }),
@@ -150,7 +143,8 @@ async function main(): Promise<number> {
     bar.step('provisioning, with and without risk rules');
 
     type Receipt = { pushReceipt: string };
-    const receipts = await collect<Receipt>(quick ? 3_000 : 10_000, 16, (i) =>
+    // Enough for the 5-second redemption run several times over (it redeems ~70/s here).
+    const receipts = await collect<Receipt>(quick ? 1_000 : 2_000, 16, (i) =>
       fetch(`${tsp.url}/v1/push-receipts`, {
         method: 'POST',
         headers: { authorization: `Bearer ${issuerToken}`, 'content-type': 'application/json' },
@@ -173,7 +167,9 @@ async function main(): Promise<number> {
     const httpFloor = await runLoad({ name: 'floor: bare node:http @64', url: `${floor.url}/`, method: 'POST', connections: 64, durationSeconds: SECONDS, body: '{}' });
     runs.push(httpFloor);
     await floor.stop();
-    const pgFloor = await measurePgFloor(database.url, tokens, 64, SECONDS);
+    // The floor gets the connections the TSP cluster has (workers × DATABASE_POOL_SIZE, 10 by
+    // default) for its 64 concurrent callers, as the TSP does.
+    const pgFloor = await measurePgFloor(database.url, tokens, 64, SECONDS, WORKERS * 10);
     runs.push(pgFloor);
     bar.step('floors');
     const crypto = await measureCryptoFloor(quick ? 1 : 3);
@@ -202,10 +198,14 @@ async function main(): Promise<number> {
       crypto,
       engine,
       tspPeakRssMiB: peakRss,
+      tspPeakProcessRssMiB: peakProcessRss,
+      tspBuild: FROM_SOURCE ? 'source' : 'compiled',
+      loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+      wallSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
     };
     const { jsonPath } = writeReport(report);
     bar.finish();
-    process.stdout.write(`\n${markdownTable(report)}\n\nresults: ${jsonPath}\n`);
+    process.stdout.write(`\n${markdownTable(report)}\n\nresults: ${jsonPath}\nwall time: ${report.wallSeconds?.toFixed(0)} s\n`);
     const failed = runs.filter((r) => r.errors + r.non2xx > 0);
     if (failed.length) {
       process.stderr.write(`errors in: ${failed.map((r) => `${r.name} (${r.errors + r.non2xx})`).join(', ')}\n`);
@@ -249,7 +249,7 @@ async function restoreRules(services: Services, rules: RiskRuleDocument[]): Prom
   }
 }
 
-main().then(
+(args.includes('--profile') ? runProfile(args) : main()).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

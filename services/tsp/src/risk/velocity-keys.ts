@@ -18,6 +18,9 @@ export interface VelocityPlan {
   read: string[];
 }
 
+/** A detokenization counts `detok:tok:<tokenRef>`; payments' detokenize read builds it in SQL. */
+export const DETOKENIZATION_TOKEN_KEY_PREFIX = 'detok:tok:';
+
 /** The key of a card in the risk tables: its PAN fingerprint, else its card ref. */
 export function cardKeyOf(subject: RiskSubject): string | null {
   return subject.cardFingerprint ? `fp:${subject.cardFingerprint}` : subject.cardRef ? `ref:${subject.cardRef}` : null;
@@ -53,7 +56,7 @@ export function velocityPlan(point: RiskEvaluationPoint, subject: RiskSubject, s
   } else if (point === 'push_redemption') {
     add(account, [null, 'pushRedemptionsPerWalletAccount24h'], 'push:acct:');
   } else {
-    add(subject.tokenRef ?? null, ['detokenizationsPerToken1h', 'detokenizationsPerToken24h'], 'detok:tok:');
+    add(subject.tokenRef ?? null, ['detokenizationsPerToken1h', 'detokenizationsPerToken24h'], DETOKENIZATION_TOKEN_KEY_PREFIX);
   }
   // Failed OTPs are counted by recordEvent; provisioning reads them (one round trip either way).
   const read: string[] = [];

@@ -102,8 +102,17 @@ export const riskDecisionsRepository = {
    * CTEs), so a decision costs one round trip after the velocity lookup.
    */
   async insert(tx: Executor, decision: NewRiskDecision, effects: DecisionSideEffects = {}): Promise<void> {
+    await sql`with ${sql.join(this.decisionCtes(decision, effects), sql`, `)} select 1`.execute(tx);
+  },
+
+  /**
+   * The decision insert and its memory updates as data-modifying CTEs (named `rd_*`), for a
+   * statement that writes other things too (payments' detokenize: decision, ATC consumption
+   * and audit entry in one round trip).
+   */
+  decisionCtes(decision: NewRiskDecision, effects: DecisionSideEffects = {}): RawBuilder<unknown>[] {
     const parts: RawBuilder<unknown>[] = [
-      sql`d as (insert into risk_decisions (decision_id, kind, risk_outcome, outcome, reason_codes, fired_rules,
+      sql`rd_decision as (insert into risk_decisions (decision_id, kind, risk_outcome, outcome, reason_codes, fired_rules,
           rule_set_version, score, signals, token_ref, card_ref, client_id, created_at)
         values (${decision.decisionId}, ${decision.kind}, ${decision.outcome}, ${decision.outcome},
           ${[...decision.reasonCodes]}::text[], ${JSON.stringify(decision.firedRules)}::jsonb, ${decision.ruleSetVersion},
@@ -112,18 +121,18 @@ export const riskDecisionsRepository = {
     ];
     const { cardEvent, deviceLink } = effects;
     if (cardEvent) {
-      parts.push(sql`c as (insert into risk_card_state (card_key, last_event_at, last_lat, last_lon, last_country)
+      parts.push(sql`rd_card as (insert into risk_card_state (card_key, last_event_at, last_lat, last_lon, last_country)
         values (${cardEvent.cardKey}, ${cardEvent.at.toISOString()}::timestamptz, ${cardEvent.lat}, ${cardEvent.lon}, ${cardEvent.country})
         on conflict (card_key) do update set last_event_at = excluded.last_event_at, last_lat = excluded.last_lat,
           last_lon = excluded.last_lon, last_country = excluded.last_country)`);
     }
     if (deviceLink) {
-      parts.push(sql`l as (insert into risk_device_links (device_key, account_key, card_key, first_seen_at, last_seen_at)
+      parts.push(sql`rd_link as (insert into risk_device_links (device_key, account_key, card_key, first_seen_at, last_seen_at)
         values (${deviceLink.deviceKey}, ${deviceLink.accountKey}, ${deviceLink.cardKey},
           ${deviceLink.at.toISOString()}::timestamptz, ${deviceLink.at.toISOString()}::timestamptz)
         on conflict (device_key, account_key, card_key) do update set last_seen_at = excluded.last_seen_at)`);
     }
-    await sql`with ${sql.join(parts, sql`, `)} select 1`.execute(tx);
+    return parts;
   },
 
   /** Records the final outcome (e.g. with the issuer's decision) and the token it produced. */

@@ -72,6 +72,15 @@ export class CryptogramKeys {
   }
 
   /** The key of one token. */
+  /**
+   * Loads the master key (the only database read `keyFor` can make): detokenize calls it before
+   * its transaction, so `keyFor` inside never waits for a second pool connection while holding
+   * one (at a cold start with as many requests as connections, that wait would never end).
+   */
+  async ready(): Promise<void> {
+    await this.#masterKey();
+  }
+
   async keyFor(tokenRef: string): Promise<Buffer> {
     const cached = this.#tokenKeys.get(tokenRef);
     if (cached) return cached;

@@ -46,9 +46,10 @@ interface Attempt {
  *    data (`cryptogram_invalid`), ATC not used before (`atc_replayed`), cryptogram unexpired;
  * 5. risk rules (`detokenize_declined` with `reasonCodes`).
  *
- * Cost on success: one read (token + card state + issuance), then one transaction: the risk
- * decision (its velocity counters and record), the card read, one atomic statement consuming
- * the ATC and writing the success audit entry; one AES-GCM decryption and one JWE.
+ * Cost on success: one transaction of four round trips: BEGIN, one read (token + card state +
+ * issuance, counting this detokenization in the token's velocity counter), one statement
+ * storing the risk decision, consuming the ATC and writing the success audit entry, COMMIT;
+ * the rules in memory, one AES-GCM decryption (its data key read when not cached) and one JWE.
  * Of two concurrent uses of one cryptogram exactly one consumes it; the other gets `atc_replayed`.
  */
 export async function detokenize(
@@ -94,68 +95,82 @@ async function run(
     throw new AccessError('forbidden', 'This client may not detokenize (an acquirer or merchant with a registered response key).');
   }
 
-  const row = await paymentsRepository.readForDetokenize(deps.db, request.tokenPan, request.atc);
-  if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
-  attempt.tokenRef = row.token_ref;
-  if (row.token_exp_month !== request.tokenExpiry.month || row.token_exp_year !== request.tokenExpiry.year) {
-    throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
-  }
-  const token = usableTokenOf(row);
-  assertTokenUsable(token);
-  assertChannelInDomain(token, tx.channel);
-  assertCallerServesMerchant(deps, principal, tx.merchantId);
-  assertMerchantInTokenDomain(token, tx.merchantId);
-  assertRequestorKind(deps, principal, row, tx.channel);
+  // The keys that may need the database on a cold cache are loaded first, on the pool: inside
+  // the transaction every statement goes over its one connection, and a request holding it
+  // must never wait for another (a pool of N with N such requests would wait for ever).
+  const [callerKey] = await Promise.all([deps.callerKeys.keyFor(principal.clientId), deps.keys.ready()]);
 
-  const transactionType = tx.transactionType ?? 'purchase';
-  await assertCryptogram(deps, row, request, transactionType);
+  // One transaction, four round trips on success (DESIGN §8): BEGIN; the one read, which also
+  // counts this detokenization in the token's velocity counter; one statement storing the risk
+  // decision, consuming the ATC and writing the audit entry; COMMIT. A check that refuses
+  // before the risk decision throws: the count rolls back (as when the engine counted after
+  // the checks) and `detokenize` audits the attempt on its own.
+  const now = new Date();
+  const result = await deps.uow.transaction(async (trx): Promise<{ row: DetokenizeRow; encryptedCard: string; decisionId: string } | { refused: TspError }> => {
+    const row = await paymentsRepository.readForDetokenize(trx, request.tokenPan, request.atc, deps.risk.counter(now));
+    if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
+    attempt.tokenRef = row.token_ref;
+    if (row.token_exp_month !== request.tokenExpiry.month || row.token_exp_year !== request.tokenExpiry.year) {
+      throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
+    }
+    const token = usableTokenOf(row);
+    assertTokenUsable(token);
+    assertChannelInDomain(token, tx.channel);
+    assertCallerServesMerchant(deps, principal, tx.merchantId);
+    assertMerchantInTokenDomain(token, tx.merchantId);
+    assertRequestorKind(deps, principal, row, tx.channel);
+    await assertCryptogram(deps, row, request, tx.transactionType ?? 'purchase');
 
-  // One transaction for everything written from here on: the risk decision and its velocity
-  // counters, the ATC consumption and the audit entry, whatever the outcome.
-  const result = await deps.uow.transaction(async (trx): Promise<{ encryptedCard: string; decisionId: string } | { refused: TspError }> => {
-    const decision = await deps.risk.decide(trx, {
-      kind: 'detokenization',
-      subject: { tokenRef: row.token_ref, cardRef: row.card_ref, trid: row.trid, clientId: principal.clientId },
-      signals: {
-        transaction: {
-          amount: tx.amount,
-          currency: tx.currency,
-          merchantId: tx.merchantId,
-          channel: tx.channel,
-          ...(tx.merchantCategoryCode ? { merchantCategoryCode: tx.merchantCategoryCode } : {}),
+    const risk = await deps.risk.evaluate(
+      {
+        kind: 'detokenization',
+        subject: { tokenRef: row.token_ref, cardRef: row.card_ref, trid: row.trid, clientId: principal.clientId },
+        signals: {
+          transaction: {
+            amount: tx.amount,
+            currency: tx.currency,
+            merchantId: tx.merchantId,
+            channel: tx.channel,
+            ...(tx.merchantCategoryCode ? { merchantCategoryCode: tx.merchantCategoryCode } : {}),
+          },
         },
       },
-    });
+      { h1: row.vel_h1, h24: row.vel_h24 },
+      now,
+    );
+    const decision = risk.verdict;
     attempt.decisionId = decision.decisionId;
-    const refuse = async (refused: TspError) => {
-      await paymentsRepository.appendAudit(trx, refusalEntry(principal, request, refused, attempt, requestId));
-      return { refused };
-    };
-    // Detokenization has no step-up: anything but approve is a decline.
+    // Detokenization has no step-up: anything but approve is a decline, stored with its
+    // decision and the refusal's audit entry in one statement.
     if (decision.outcome !== 'approve') {
-      return refuse(
-        new AccessError('detokenize_declined', 'The detokenization was declined by risk rules.', {
-          reasonCodes: decision.reasonCodes,
-          decisionId: decision.decisionId,
-        }),
-      );
+      const refused = new AccessError('detokenize_declined', 'The detokenization was declined by risk rules.', {
+        reasonCodes: decision.reasonCodes,
+        decisionId: decision.decisionId,
+      });
+      await paymentsRepository.appendAuditWithDecision(trx, refusalEntry(principal, request, refused, attempt, requestId), risk.write);
+      return { refused };
     }
     // Decrypt and encrypt to the caller before consuming: a vault failure must not burn the ATC.
-    const [card, callerKey] = await Promise.all([openFundingCard(deps, trx, row), deps.callerKeys.keyFor(principal.clientId)]);
+    const card = await openFundingCard(deps, trx, row);
     const encryptedCard = await encryptCompact(
       { pan: card.revealPan(), expMonth: card.expMonth, expYear: card.expYear },
       callerKey.jwk,
       { alg: callerKey.alg },
     );
     const success = auditEntry(principal, request, 'success', requestId, { tokenRef: row.token_ref, decisionId: decision.decisionId });
-    if (!(await paymentsRepository.consume(trx, row.token_ref, request.atc, success))) return refuse(replayed());
-    return { encryptedCard, decisionId: decision.decisionId };
+    if (!(await paymentsRepository.consume(trx, row.token_ref, request.atc, success, risk.write))) {
+      // Lost the race for this ATC: the decision is stored (same statement), the refusal too.
+      const refused = replayed();
+      await paymentsRepository.appendAudit(trx, refusalEntry(principal, request, refused, attempt, requestId));
+      return { refused };
+    }
+    return { row, encryptedCard, decisionId: decision.decisionId };
   });
   if ('refused' in result) {
     alreadyAudited.add(result.refused);
     throw result.refused;
   }
-  const { encryptedCard, decisionId } = result;
+  const { row, encryptedCard, decisionId } = result;
 
   return {
     tokenRef: row.token_ref,

@@ -5,6 +5,7 @@
  */
 import type { CoreServices } from '../../compose';
 import type { RiskDecisionRequest } from '../../risk';
+import type { RiskDecisionWrite } from '../../store/payments.repository';
 import type { Executor } from '../../store/transaction';
 import type { SealedCardColumns } from '../../vault/card-vault';
 
@@ -38,9 +39,17 @@ export interface RiskVerdict {
   decisionId: string;
 }
 
+/** A decision the rules reached, not stored yet: detokenize writes it with its own statement. */
+export interface PendingRiskDecision {
+  verdict: RiskVerdict;
+  write: RiskDecisionWrite;
+}
+
 export interface RiskPort {
-  /** Decides inside `tx` (velocity counters and the decision roll back with it). */
-  decide(tx: Executor, request: RiskRequest): Promise<RiskVerdict>;
+  /** The velocity counter detokenize's read counts, in its transaction (rolled back with it). */
+  counter(now: Date): { keyPrefix: string; now: Date };
+  /** Runs the rules on the counts the read returned (this detokenization included). */
+  evaluate(request: RiskRequest, counts: { h1: number; h24: number }, now: Date): Promise<PendingRiskDecision>;
 }
 
 export interface PaymentPorts {
@@ -68,9 +77,10 @@ export function paymentPorts(core: CoreServices): PaymentPorts {
       },
     },
     risk: {
-      async decide(tx, request) {
-        const decision = await core.risk.decide(tx, request);
-        return { outcome: decision.outcome, reasonCodes: decision.reasonCodes, decisionId: decision.decisionId };
+      counter: (now) => core.risk.detokenizationCounter(now),
+      async evaluate(request, counts, now) {
+        const { decision, record, effects } = await core.risk.evaluateCountedDetokenization(request, counts, now);
+        return { verdict: { outcome: decision.outcome, reasonCodes: decision.reasonCodes, decisionId: decision.decisionId }, write: { record, effects } };
       },
     },
   };

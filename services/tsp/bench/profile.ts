@@ -1,0 +1,122 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { closeServices, createServices } from '../src/compose';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/observability/logger';
+import { createMetrics } from '../src/observability/metrics';
+import { openDatabase } from '../src/store/database';
+import { migrateToLatest } from '../src/store/migrate';
+import { initKeystore } from '../src/vault/configured-key-provider';
+import { profileMarkdown, summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
+import { buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { runLoad, type LoadResult } from './load';
+import { accessToken, detokenizeBodies, provisioningBodies } from './pregenerate';
+import { ProgressBar } from './progress';
+import { seedParties, seedTokens } from './seed';
+
+/**
+ * `pnpm bench --profile [--seconds S]`: where one TSP worker spends its CPU on the two hot
+ * paths. For each of detokenize and provisioning, a fresh single-process TSP (`opentsp serve`,
+ * compiled as in production; frames are mapped back to our sources through the source map)
+ * runs under `node --cpu-prof` while autocannon drives that path alone at 32 connections:
+ * 3 s of warm-up (JIT, lazily compiled validators), then the measured window. The
+ * `.cpuprofile` written at exit is summarised for that window by self time per function and
+ * per module (bench/cpu-profile.ts). Only 127.0.0.1; bounded.
+ */
+const WARM_UP_SECONDS = 3;
+
+export async function runProfile(args: string[]): Promise<number> {
+  const at = args.indexOf('--seconds');
+  const seconds = at >= 0 ? Number(args[at + 1]) : 15;
+  const bar = new ProgressBar(5);
+  const work = mkdtempSync(path.join(tmpdir(), 'opentsp-profile-'));
+  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(work, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
+  const database = await prepareDatabase();
+  const started: RunningProcess[] = [];
+  try {
+    const env = {
+      OPENTSP_RATE_LIMIT_HOT: '1000000/1',
+      OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
+      OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
+      OPENTSP_RATE_LIMIT_AUTH: '100000/60',
+      OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
+      OPENTSP_BIN_CONTROLLER_ID: 'B401',
+      LOG_LEVEL: 'warn',
+      ...keystore,
+      DATABASE_URL: database.url,
+      OPENTSP_MODE: 'production',
+    };
+    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
+    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
+    started.push(issuerSim);
+    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
+    await migrateToLatest(handle.db);
+    const services = await createServices({
+      config: loadConfig({ ...env, OPENTSP_MODE: 'sandbox' }),
+      database: handle,
+      logger: createLogger({ level: 'warn' }),
+      metrics: createMetrics(),
+    });
+    const parties = await seedParties(services, issuerSim.url);
+    const tokens = await seedTokens(services, parties, 3_000, () => undefined);
+    const detokenize = await detokenizeBodies(services, parties.wallet, tokens, 800 * (seconds + WARM_UP_SECONDS));
+    bar.step(`seeded ${tokens.length} tokens, ${detokenize.made} cryptograms`);
+
+    const entry = buildCompiledTsp();
+    const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+    const profiled = async (name: string, load: (tsp: RunningProcess, measured: number) => Promise<LoadResult>) => {
+      const port = await freePort();
+      const dir = path.join(work, name);
+      const tsp = await startProcess(entry, ['serve'], { ...env, PORT: String(port) }, '/readyz', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+      started.push(tsp);
+      await load(tsp, WARM_UP_SECONDS);
+      const fromUs = nowUs();
+      const result = await load(tsp, seconds);
+      const toUs = nowUs();
+      await tsp.stop(); // SIGTERM: the TSP stops cleanly and node writes the profile at exit
+      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
+      return { result, summary: summarizeCpuProfile(path.join(dir, file), { fromUs, toUs }) };
+    };
+
+    const detok = await profiled('detokenize', async (tsp, duration) => {
+      const token = await accessToken(tsp.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
+      return runLoad({ name: 'detokenize @32 (1 worker, profiled)', url: `${tsp.url}/v1/detokenize`, method: 'POST', headers: { authorization: `Bearer ${token}` }, connections: 32, durationSeconds: duration, body: detokenize.next });
+    });
+    bar.step(`detokenize profiled: ${detok.result.rps}/s`);
+    let bodies: string[] = [];
+    let next = 0;
+    const prov = await profiled('provisioning', async (tsp, duration) => {
+      if (!bodies.length) bodies = await provisioningBodies(tsp.url, tokens.length + 1, 150 * (seconds + WARM_UP_SECONDS));
+      const token = await accessToken(tsp.url, parties.wallet.clientId, parties.wallet.clientSecret);
+      return runLoad({ name: 'provision @32 (1 worker, profiled)', url: `${tsp.url}/v1/tokens`, method: 'POST', headers: { authorization: `Bearer ${token}` }, connections: 32, durationSeconds: duration, expectStatus: 201, body: () => bodies[next++ % bodies.length]! });
+    });
+    bar.step(`provisioning profiled: ${prov.result.rps}/s`);
+    await closeServices(services);
+    await handle.close();
+
+    const section = (title: string, r: { result: LoadResult; summary: ProfileSummary }) =>
+      profileMarkdown(
+        title,
+        r.summary,
+        `${r.result.rps}/s at 32 connections for ${seconds} s after ${WARM_UP_SECONDS} s of warm-up (p99 ${r.result.p99} ms, ${r.result.errors} errors, ${r.result.non2xx} unexpected statuses), one compiled worker under --cpu-prof; ` +
+          `the worker's CPU per request: ${(r.summary.busyMs / Math.max(1, r.result.requests)).toFixed(2)} ms.`,
+      );
+    const markdown = [section('Detokenize, one worker', detok), '', section('Provisioning, one worker', prov)].join('\n');
+    const resultsDir = path.join(__dirname, 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    const jsonPath = path.join(resultsDir, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(jsonPath, `${JSON.stringify({ seconds, detokenize: detok, provisioning: prov }, null, 2)}\n`);
+    bar.step('summarised');
+    bar.finish();
+    process.stdout.write(`\n${markdown}\n\nresults: ${jsonPath}\n`);
+    if (detokenize.used() > detokenize.made) process.stderr.write('warning: cryptograms ran out and were reused (replays)\n');
+    const errors = detok.result.errors + detok.result.non2xx + prov.result.errors + prov.result.non2xx;
+    return errors > 0 ? 1 : 0;
+  } finally {
+    for (const p of started.reverse()) await p.stop();
+    await database.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
