@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { ConfigError } from '../config';
 import type { ServiceContext, StopFn } from '../context';
 import type { AuditActor } from '../store/audit-entries.table';
+import type { Executor } from '../store/transaction';
 import { CardVault } from './card-vault';
 import { openConfiguredKeyProvider } from './configured-key-provider';
 import { DataKeys } from './data-keys';
@@ -26,8 +27,12 @@ export type { CardVault, Envelope, PanFingerprints, TokenNumberAllocator };
 
 /** Key management for operators (KEK rotation, the TSP key ring). */
 export interface VaultKeys {
-  /** Starts a KEK rotation (`key_rotation_in_progress` if one runs). Audited as `key.rotate`. */
-  rotate(actor: AuditActor, requestId?: string): Promise<KeyRotation>;
+  /**
+   * Starts a KEK rotation (`key_rotation_in_progress` if one runs). Audited as `key.rotate`.
+   * `withinCommit` runs in the rotation's transaction (the HTTP layer records the
+   * Idempotency-Key answer there, so a retry after a crash is answered, not a second rotation).
+   */
+  rotate(actor: AuditActor, requestId?: string, withinCommit?: (tx: Executor, rotation: KeyRotation) => Promise<void>): Promise<KeyRotation>;
   /** KEK versions, DEK counts and the current or last rotation (never key material). */
   status(): Promise<KeyStatus>;
   /** Re-wraps every remaining DEK now and retires drained versions (CLI, tests). */
@@ -81,7 +86,7 @@ export async function createVaultServices(ctx: ServiceContext, audit: AuditLog, 
   const tokenNumbers = new TokenNumberAllocator(metrics, logger);
 
   const keys: VaultKeys = {
-    rotate: (actor, requestId) => rotation.rotate(actor, requestId),
+    rotate: (actor, requestId, withinCommit) => rotation.rotate(actor, requestId, withinCommit),
     status: () => rotation.status(),
     drain: () => rotation.drain(),
     rotateTspKeys: (actor, requestId) => keyRing.rotate(actor, requestId),

@@ -51,6 +51,7 @@ export class KekRotation {
           'point OPENTSP_KEYSTORE_PATH at the keystore this database was created with',
       );
     }
+    await this.#destroyLeftovers();
   }
 
   /**
@@ -58,7 +59,7 @@ export class KekRotation {
    *
    * @throws StateError `key_rotation_in_progress`.
    */
-  async rotate(actor: AuditActor, requestId?: string): Promise<KeyRotation> {
+  async rotate(actor: AuditActor, requestId?: string, withinCommit?: (tx: Executor, rotation: KeyRotation) => Promise<void>): Promise<KeyRotation> {
     const rotation = await this.db.transaction().execute(async (tx) => {
       await kekRepository.lock(tx);
       const latest = await kekRepository.latestRotation(tx);
@@ -83,6 +84,7 @@ export class KekRotation {
         details: { fromVersion: row.fromVersion, toVersion: next, deksTotal },
         ...(requestId ? { requestId } : {}),
       });
+      if (withinCommit) await withinCommit(tx, rotationView(row));
       return row;
     });
     this.logger.info({ fromVersion: rotation.fromVersion, toVersion: rotation.toVersion }, 'KEK rotation started');
@@ -156,6 +158,29 @@ export class KekRotation {
     };
   }
 
+  /**
+   * Destroys retired versions in the provider under the KEK lock. The keystore file is
+   * read-modify-written: without the lock, a rotation in another process creating the next
+   * version at the same moment could have its new KEK overwritten (lost) by this write.
+   */
+  async #destroy(versions: readonly number[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await kekRepository.lock(tx);
+      for (const version of versions) await this.provider.destroyKek(version);
+    });
+  }
+
+  /** Retired versions a crash left undestroyed in the provider (between retirement and destruction). */
+  async #destroyLeftovers(): Promise<void> {
+    const left: number[] = [];
+    for (const v of await kekRepository.versions(this.db)) {
+      if (v.status === 'retired' && (await this.provider.hasKek(v.version))) left.push(v.version);
+    }
+    if (!left.length) return;
+    await this.#destroy(left);
+    this.logger.info({ versions: left }, 'destroyed retired KEK versions a crash had left in the key provider');
+  }
+
   async #rewrapBatch(rotation: KeyRotationRow, limit: number): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       const active = (await kekRepository.versions(tx)).find((v) => v.status === 'active');
@@ -203,7 +228,7 @@ export class KekRotation {
       return true;
     });
     // Destroy only after the retirement committed: a crash in between leaves an unused key, never a lost one.
-    for (const version of retired) await this.provider.destroyKek(version);
+    if (retired.length) await this.#destroy(retired);
     if (done) this.logger.info({ toVersion: rotation.toVersion, retired }, 'KEK rotation completed');
   }
 }

@@ -16,11 +16,38 @@ export interface JobWorkerOptions {
   /** How often to look for jobs that became due (retries); new jobs arrive by LISTEN/NOTIFY. */
   pollIntervalMs: number;
   handlers: Record<string, JobHandler>;
+  /**
+   * A job (or named queue) locked for longer than this is taken to belong to a dead process
+   * and is unlocked for another worker. Must exceed the longest run of any handler.
+   */
+  staleLockMs: number;
 }
 
 /** Hourly: forget named queues that have no job left (one queue per token and recipient). */
 const GC_TASK = 'opentsp_job_queues_gc';
 const CRONTAB = `0 * * * * ${GC_TASK} ?max=1`;
+
+/**
+ * A process killed mid-job (kill -9, OOM, lost host) leaves its job and the job's named queue
+ * locked, and graphile-worker only reclaims such locks after 4 hours: every later webhook of
+ * that token and recipient would wait behind it. Our handlers are bounded in time (a webhook
+ * attempt has its HTTP timeout), so a lock older than `staleLockMs` cannot be a live worker's:
+ * unlock every job and queue of the worker ids holding such locks
+ * (graphile's `force_unlock_workers`). The job then runs again: at least once, as promised.
+ */
+async function unlockStaleWorkers(pool: Pool, staleLockMs: number, logger: Logger): Promise<void> {
+  const schema = `"${JOB_QUEUE_SCHEMA}"`;
+  const stale = await pool.query<{ locked_by: string }>(
+    `select locked_by from ${schema}._private_jobs where locked_by is not null and locked_at < now() - make_interval(secs => $1::float8 / 1000)
+      union
+     select locked_by from ${schema}._private_job_queues where locked_by is not null and locked_at < now() - make_interval(secs => $1::float8 / 1000)`,
+    [staleLockMs],
+  );
+  const workerIds = stale.rows.map((r) => r.locked_by);
+  if (!workerIds.length) return;
+  await pool.query(`select ${schema}.force_unlock_workers($1::text[])`, [workerIds]);
+  logger.warn({ component: 'job-worker', workerIds, staleLockMs }, 'unlocked jobs of workers that died holding them');
+}
 
 /** graphile-worker's log lines into the service's pino logger, under `component: job-worker`. */
 function graphileLogger(logger: Logger): GraphileLogger {
@@ -64,9 +91,21 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     taskList,
     crontab: CRONTAB,
   });
+  // Sweep at start (a restart after a crash) and then a few times per lease.
+  let sweeping: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    sweeping = sweeping
+      .then(() => unlockStaleWorkers(pool, options.staleLockMs, logger))
+      .catch((err: unknown) => logger.warn({ err, component: 'job-worker' }, 'stale job lock sweep failed; will retry'));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, Math.max(1_000, Math.floor(options.staleLockMs / 4)));
+  sweeper.unref();
   let stopping: Promise<void> | undefined;
   return () =>
     (stopping ??= (async () => {
+      clearInterval(sweeper);
+      await sweeping;
       await runner.stop();
       await utils.release();
       pool.removeListener('connect', onConnect);

@@ -99,7 +99,7 @@ export async function createPushReceipt(
       },
       ...(context.requestId ? { requestId: context.requestId } : {}),
     });
-    return {
+    const receipt: PushReceipt = {
       receiptId: row.id,
       pushReceipt: value,
       cardRef: card.cardRef,
@@ -109,6 +109,8 @@ export async function createPushReceipt(
       deepLink,
       signedPayload,
     };
+    if (context.withinCommit) await context.withinCommit(tx, receipt);
+    return receipt;
   });
 }
 

@@ -39,6 +39,7 @@ export async function pushToken(deps: PushDependencies, principal: Principal, bo
       data: { token, cause: { actor: 'issuer', clientId: principal.clientId } },
       targets: [{ kind: 'requestor', clientId: requestor.clientId }],
     });
+    if (context.withinCommit) await context.withinCommit(tx, token);
     return token;
   });
 }

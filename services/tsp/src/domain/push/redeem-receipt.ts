@@ -6,7 +6,7 @@ import { causeOf } from '../tokens/cause';
 import type { PushDependencies } from './create-receipt';
 import type { PushCard } from './ports';
 import { hashReceipt } from './receipt-secret';
-import type { RedemptionBudget } from './redemption-budget';
+import type { RedemptionBudget, RedemptionBudgetError } from './redemption-budget';
 import { deviceSummaryOf, pushDomainOf, type DeviceSummary, type PushContext, type RedeemPushReceiptRequest, type Token } from './types';
 
 /** Refusals that spend the requestor's failed-redemption budget. */
@@ -100,25 +100,30 @@ export async function redeemPushReceipt(
       });
       await pushReceiptsRepository.setRedeemedToken(tx, receipt.id, token.tokenRef);
       await deps.audit.append(tx, auditOfRedemption(principal, receipt, token.tokenRef, decision.decisionId, context));
+      if (context.withinCommit) await context.withinCommit(tx, token);
       return token;
     });
   } catch (err) {
     const refusal = err instanceof RedemptionRefused ? err.refusal : err instanceof TspError ? err : undefined;
     if (!refusal) throw err;
     const receiptId = err instanceof RedemptionRefused ? err.receiptId : undefined;
+    // Count first, answer second: guesses sent at once all pass the check at the top, so the
+    // answer of each is decided by its own place in the count. Past the budget the caller
+    // learns nothing about its guess, only 429.
+    let overBudget: RedemptionBudgetError | undefined;
     await deps.uow.transaction(async (tx) => {
-      if (BUDGETED.has(refusal.code)) await deps.budget.recordFailure(tx, trid);
+      if (BUDGETED.has(refusal.code)) overBudget = await deps.budget.recordFailure(tx, trid);
       // Never the receipt value (a bearer secret) in the audit log: the receipt id, or nothing.
       await deps.audit.append(tx, {
         actor: { type: 'client', clientId: principal.clientId },
         action: 'push_receipt.redeem',
         subject: { type: 'push_receipt', id: receiptId ?? 'unknown' },
         outcome: 'denied',
-        details: { code: refusal.code, trid, walletAccountId: body.walletAccountId, ...refusal.extensions },
+        details: { code: refusal.code, trid, walletAccountId: body.walletAccountId, ...refusal.extensions, ...(overBudget ? { answered: 'rate_limited' } : {}) },
         ...(context.requestId ? { requestId: context.requestId } : {}),
       });
     });
-    throw refusal;
+    throw overBudget ?? refusal;
   }
 }
 

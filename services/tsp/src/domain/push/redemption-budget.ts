@@ -31,10 +31,17 @@ export class RedemptionBudget {
     }
   }
 
-  /** Counts one failed redemption; returns the window's total. */
-  async recordFailure(tx: Executor, trid: string, now: Date = new Date()): Promise<number> {
-    const { start } = this.#window(now);
-    return pushReceiptsRepository.recordFailure(tx, trid, start, new Date(start.getTime() - this.#windowMs()));
+  /**
+   * Counts one failed redemption (one atomic upsert across processes). Returns the error to
+   * answer instead of the refusal when this failure is past the budget: concurrent guesses
+   * that all passed `check` get their answer from their place in the count, so no more than
+   * `redeemFailureBudget` failures per window are ever answered as such.
+   */
+  async recordFailure(tx: Executor, trid: string, now: Date = new Date()): Promise<RedemptionBudgetError | undefined> {
+    const { start, end } = this.#window(now);
+    const failures = await pushReceiptsRepository.recordFailure(tx, trid, start, new Date(start.getTime() - this.#windowMs()));
+    if (failures <= this.config.redeemFailureBudget) return undefined;
+    return new RedemptionBudgetError(Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 1000)));
   }
 
   #windowMs(): number {

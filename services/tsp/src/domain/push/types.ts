@@ -1,4 +1,5 @@
 import type { components } from '@opentsp/api-types';
+import type { Executor } from '../../store/transaction';
 
 export type CreatePushReceiptRequest = components['schemas']['CreatePushReceiptRequest'];
 export type PushReceipt = components['schemas']['PushReceipt'];
@@ -13,6 +14,12 @@ export type TokenLocation = components['schemas']['TokenLocation'];
 /** Per-request facts the push operations record (audit `requestId`). */
 export interface PushContext {
   requestId?: string;
+  /**
+   * Runs inside the transaction that commits the operation, with its result: the HTTP layer
+   * records the Idempotency-Key answer here, so a crash right after the commit cannot leave a
+   * redeemed receipt (or a new one) whose answer a retry would never get.
+   */
+  withinCommit?: (tx: Executor, result: unknown) => Promise<void>;
 }
 
 /** EMVCo assurance method 14: identity asserted by the issuer (its own app login). */

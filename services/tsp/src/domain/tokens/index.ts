@@ -44,7 +44,14 @@ export interface TokenServices {
   createPushedToken(tx: Executor, input: PushedTokenInput): Promise<Token>;
   provision(principal: Principal, request: ProvisionRequest, options?: ProvisionOptions): Promise<Token>;
   startVerification(principal: Principal, tokenRef: string, methodId: string, requestId?: string): Promise<Challenge>;
-  confirmVerification(principal: Principal, tokenRef: string, input: { challengeId: string; code: string }, requestId?: string): Promise<Token>;
+  /** `withinCommit` runs in the activation's transaction (the Idempotency-Key answer, for crash safety). */
+  confirmVerification(
+    principal: Principal,
+    tokenRef: string,
+    input: { challengeId: string; code: string },
+    requestId?: string,
+    withinCommit?: (tx: Executor, token: Token) => Promise<void>,
+  ): Promise<Token>;
   getToken(principal: Principal, tokenRef: string): Promise<Token>;
   listTokens(principal: Principal, filter: { walletAccountId?: string; status?: TokenStatus } & Page): Promise<TokenList>;
   /** The issuer's token search (console): filters combine with AND; `panLast4` needs `cardExpiry`. */
@@ -78,8 +85,8 @@ export async function createTokenServices(ctx: ServiceContext, core: CoreService
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
     provision: (principal, request, options) => provision(tc, principal, request, options),
     startVerification: (principal, tokenRef, methodId, requestId) => startVerification(tc, principal, tokenRef, methodId, requestId),
-    confirmVerification: (principal, tokenRef, input, requestId) =>
-      confirmVerification(tc, principal, tokenRef, input, requestId ? { requestId } : {}),
+    confirmVerification: (principal, tokenRef, input, requestId, withinCommit) =>
+      confirmVerification(tc, principal, tokenRef, input, { ...(requestId ? { requestId } : {}), ...(withinCommit ? { withinCommit } : {}) }),
     getToken: (principal, tokenRef) => getToken(tc, principal, tokenRef),
     listTokens: (principal, filter) => listTokens(tc, principal, filter),
     listIssuerTokens: (principal, search) => listIssuerTokens(tc, principal, search),

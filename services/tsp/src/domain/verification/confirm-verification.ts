@@ -1,5 +1,6 @@
 import { verifyHotp } from '@opentsp/crypto';
 import { tokensRepository } from '../../store/tokens.repository';
+import type { Executor } from '../../store/transaction';
 import { verificationRepository } from '../../store/verification.repository';
 import { NotFoundError, StateError, TspError, ValidationError } from '../errors';
 import type { Principal } from '../principal';
@@ -27,7 +28,15 @@ export async function confirmVerification(
   principal: Principal,
   tokenRef: string,
   input: { challengeId: string; code: string },
-  options: { requestId?: string } = {},
+  options: {
+    requestId?: string;
+    /**
+     * Runs in the activation's transaction with the token: the HTTP layer records the
+     * Idempotency-Key answer there, so a retry after a crash right after the commit is answered
+     * with the ACTIVE token, not `verification_not_required`.
+     */
+    withinCommit?: (tx: Executor, token: Token) => Promise<void>;
+  } = {},
 ): Promise<Token> {
   const cause = causeOf(principal, options.requestId);
   const outcome = await ctx.uow.transaction(async (tx): Promise<{ token: Token } | { failure: TspError }> => {
@@ -77,6 +86,7 @@ export async function confirmVerification(
       previousStatus: 'INACTIVE',
       details: { assuranceMethod: ASSURANCE_OTP, challengeId: challenge.challenge_id, methodType: (challenge.method as { type?: string }).type },
     });
+    if (options.withinCommit) await options.withinCommit(tx, view);
     return { token: view };
   });
   if ('failure' in outcome) throw outcome.failure;

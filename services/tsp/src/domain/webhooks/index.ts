@@ -114,6 +114,9 @@ export async function createWebhookServices(
         logger: ctx.logger,
         concurrency: ctx.config.webhooks.concurrency,
         pollIntervalMs: ctx.config.webhooks.pollIntervalMs,
+        // An attempt lasts at most its HTTP timeout plus a few queries: twice that and a margin
+        // means the worker holding the lock is gone (see startJobWorker).
+        staleLockMs: 2 * ctx.config.webhooks.timeoutMs + 15_000,
         handlers: {
           [DELIVER_TASK]: async (payload) => {
             const { deliveryId } = payload as { deliveryId?: unknown };

@@ -5,6 +5,7 @@ import type { ServiceContext } from '../../context';
 import type { ProvisionRequest } from '../../domain/tokens';
 import { requirePrincipal, requireScope } from '../auth';
 import type { IdempotencyClaim } from '../idempotency';
+import { contextOf as pushContextOf } from './push.routes';
 
 type RedeemPushReceiptRequest = components['schemas']['RedeemPushReceiptRequest'];
 type LifecycleRequest = components['schemas']['LifecycleRequest'];
@@ -36,7 +37,7 @@ export function tokensRoutes(services: Services, ctx: ServiceContext): Router {
     const principal = requirePrincipal(res);
     const requestId = requestIdOf(res);
     if ('pushReceipt' in (req.body as object)) {
-      const token = await services.push.redeem(principal, req.body as RedeemPushReceiptRequest, requestId ? { requestId } : {});
+      const token = await services.push.redeem(principal, req.body as RedeemPushReceiptRequest, pushContextOf(res, 201));
       res.status(201).json(token);
       return;
     }
@@ -90,7 +91,16 @@ export function tokensRoutes(services: Services, ctx: ServiceContext): Router {
 
   router.post('/v1/tokens/:tokenRef/verification/confirm', requireScope('tokens:provision'), async (req, res) => {
     const { challengeId, code } = req.body as { challengeId: string; code: string };
-    res.json(await services.tokens.confirmVerification(requirePrincipal(res), req.params.tokenRef as string, { challengeId, code }, requestIdOf(res)));
+    const claim = res.locals.idempotency as IdempotencyClaim | undefined;
+    res.json(
+      await services.tokens.confirmVerification(
+        requirePrincipal(res),
+        req.params.tokenRef as string,
+        { challengeId, code },
+        requestIdOf(res),
+        claim ? (tx, token) => claim.completeWithin(tx, 200, token) : undefined,
+      ),
+    );
   });
 
   return router;

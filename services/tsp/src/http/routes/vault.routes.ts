@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Services } from '../../compose';
 import type { ServiceContext } from '../../context';
 import { requirePrincipal, requireScope } from '../auth';
+import type { IdempotencyClaim } from '../idempotency';
 
 /** Clients cache the JWKS briefly and re-fetch on an unknown `kid` (contract: CacheControlPublic). */
 const JWKS_CACHE_CONTROL = 'public, max-age=300';
@@ -26,9 +27,11 @@ export function vaultRoutes(services: Services, _ctx: ServiceContext): Router {
 
   router.post('/v1/admin/keys/rotate', requireScope('admin'), async (_req, res) => {
     const principal = requirePrincipal(res);
+    const claim = res.locals.idempotency as IdempotencyClaim | undefined;
     const rotation = await vault.keys.rotate(
       { type: 'client', clientId: principal.clientId },
       res.locals.requestId as string | undefined,
+      claim ? (tx, started) => claim.completeWithin(tx, 202, started) : undefined,
     );
     res.status(202).json(rotation);
   });
