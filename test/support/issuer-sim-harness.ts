@@ -3,6 +3,7 @@ import { encryptCompact, type Jwk, type Jwks } from '@opentsp/crypto';
 import { startBackgroundWork } from '../../services/tsp/src/compose';
 import { luhnCheckDigit } from '../../services/tsp/src/domain/card/luhn';
 import { createTestClient, createTestIssuer, tokenFor, type Issuer, type TestClient } from './clients';
+import { registerTestPans } from './leak-scan';
 import { startTestTsp, type TestTsp } from './tsp-harness';
 import type { Server } from 'node:http';
 import { createIssuerSim, type IssuerSimOptions, type IssuerSimState, type ReceivedWebhook } from '../../services/issuer-sim/src';
@@ -119,7 +120,9 @@ export function testPan(prefix: string, last3 = '234'): string {
   let body = prefix;
   while (body.length < 12) body += String(randomInt(10));
   const partial = body + last3;
-  return partial + luhnCheckDigit(partial);
+  const pan = partial + luhnCheckDigit(partial);
+  registerTestPans(pan); // any trace of it in logs or a database dump fails the run
+  return pan;
 }
 
 /** Compact JWE of card data to the TSP's published `enc` key (as the wallet SDK makes it). */

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { BlockList } from 'node:net';
+import { parseCidrList } from './util/outbound-guard';
 
 /**
  * Runtime configuration, read once from the environment and frozen.
@@ -54,6 +56,11 @@ export interface Config {
   readonly push: PushConfig;
   /** The built token console served at `/console` (`OPENTSP_CONSOLE_DIR`; default packages/console/dist). */
   readonly consoleDir: string;
+  /**
+   * Internal networks the TSP may post webhooks and issuer calls to in production (SSRF guard,
+   * util/outbound-guard.ts); loopback, link-local and private ranges are refused otherwise.
+   */
+  readonly outboundAllowCidrs: BlockList;
 }
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
@@ -178,6 +185,14 @@ function corsOriginsVar(env: Env): readonly string[] {
   return Object.freeze(origins);
 }
 
+function outboundAllowVar(env: Env): BlockList {
+  try {
+    return parseCidrList(env.OPENTSP_OUTBOUND_ALLOW_CIDRS);
+  } catch (err) {
+    throw new ConfigError(`OPENTSP_OUTBOUND_ALLOW_CIDRS must be comma-separated CIDR blocks like 10.20.0.0/16; ${(err as Error).message}`);
+  }
+}
+
 function pushConfig(env: Env): PushConfig {
   const receiptMaxTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_MAX_TTL_SECONDS', 3_600, 60, 3_600);
   const receiptDefaultTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_TTL_SECONDS', Math.min(900, receiptMaxTtlSeconds), 60, 3_600);
@@ -249,6 +264,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       jweMaxAgeSeconds: intVar(env, 'OPENTSP_CARD_JWE_MAX_AGE_SECONDS', 600, 30, 86_400),
     }),
     push: pushConfig(env),
+    outboundAllowCidrs: outboundAllowVar(env),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({

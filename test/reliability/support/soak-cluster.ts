@@ -52,6 +52,8 @@ export async function startClusterTsp(options: {
       PORT: String(port),
       LOG_LEVEL: 'info',
       OPENTSP_SHUTDOWN_GRACE_MS: '2000',
+      // The test's receivers and issuer-sim live on loopback, which production refuses by default.
+      OPENTSP_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
       ...options.keystore,
       ...(options.env ?? {}),
     },

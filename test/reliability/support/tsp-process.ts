@@ -97,6 +97,8 @@ function productionEnv(databaseUrl: string, keystore: KeystoreEnv, extra: Record
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     OPENTSP_SHUTDOWN_GRACE_MS: '2000',
+    // The test's receivers and issuer-sim live on loopback, which production refuses by default.
+    OPENTSP_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
     ...keystore,
     ...extra,
   };

@@ -1,7 +1,6 @@
 import type { components } from '@opentsp/api-types';
-import type { Key } from '@opentsp/crypto';
 import type { Issuer } from '../identity/records';
-import { IssuerCallError, signedPost } from './signed-post';
+import { IssuerCallError, signedPost, type SignedPostOptions } from './signed-post';
 
 export type TokenActivationRequest = components['schemas']['TokenActivationRequest'];
 type VerificationMethod = components['schemas']['VerificationMethod'];
@@ -36,7 +35,7 @@ const METHOD_TYPES = new Set(['sms', 'email', 'issuer_app', 'call_center']);
 export async function requestDecision(
   issuer: Issuer,
   request: TokenActivationRequest,
-  options: { signingKey: Key; timeoutMs: number },
+  options: SignedPostOptions,
 ): Promise<IssuerDecision> {
   if (!issuer.decisionUrl) return standIn(issuer, 'no_decision_url');
   try {

@@ -1,8 +1,7 @@
 import type { components } from '@opentsp/api-types';
-import type { Key } from '@opentsp/crypto';
 import { UnavailableError } from '../errors';
 import type { Issuer } from '../identity/records';
-import { IssuerCallError, signedPost } from './signed-post';
+import { IssuerCallError, signedPost, type SignedPostOptions } from './signed-post';
 
 export type OtpDeliveryRequest = components['schemas']['OtpDeliveryRequest'];
 
@@ -11,7 +10,7 @@ export type OtpDeliveryRequest = components['schemas']['OtpDeliveryRequest'];
  * `issuer.otpDelivery`), the only place the code ever travels. Any failure is a 503
  * `service_unavailable` for the wallet, which may retry (a re-send).
  */
-export async function deliverOtp(issuer: Issuer, request: OtpDeliveryRequest, options: { signingKey: Key; timeoutMs: number }): Promise<void> {
+export async function deliverOtp(issuer: Issuer, request: OtpDeliveryRequest, options: SignedPostOptions): Promise<void> {
   if (!issuer.otpDeliveryUrl) throw new UnavailableError('service_unavailable', 'The issuer has no OTP delivery endpoint; the code cannot be sent.');
   try {
     const { status } = await signedPost(issuer.otpDeliveryUrl, request, options);

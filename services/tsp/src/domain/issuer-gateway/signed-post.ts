@@ -1,4 +1,5 @@
 import { signCompact, type Key } from '@opentsp/crypto';
+import type { OutboundGuard } from '../../util/outbound-guard';
 
 export interface SignedPostResult {
   status: number;
@@ -24,12 +25,26 @@ export class IssuerCallError extends Error {
  * const { status, body } = await signedPost(issuer.decisionUrl, request, { signingKey, timeoutMs: 3000 });
  * ```
  */
-export async function signedPost(url: string, payload: unknown, options: { signingKey: Key; timeoutMs: number }): Promise<SignedPostResult> {
+export interface SignedPostOptions {
+  signingKey: Key;
+  timeoutMs: number;
+  /** Refuses internal destinations before connecting (production); a refusal is a `network` failure. */
+  guard?: OutboundGuard;
+}
+
+export async function signedPost(url: string, payload: unknown, options: SignedPostOptions): Promise<SignedPostResult> {
   const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
   const signature = await signCompact(bytes, options.signingKey, { detached: true });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.timeoutMs);
   try {
+    if (options.guard) {
+      try {
+        await options.guard.check(url);
+      } catch {
+        throw new IssuerCallError('network', 'destination_not_allowed');
+      }
+    }
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', 'opentsp-signature': signature },
@@ -46,6 +61,7 @@ export async function signedPost(url: string, payload: unknown, options: { signi
     }
     return { status: res.status, body };
   } catch (err) {
+    if (err instanceof IssuerCallError) throw err;
     if (abort.signal.aborted) throw new IssuerCallError('timeout', `no answer within ${options.timeoutMs} ms`);
     throw new IssuerCallError('network', (err as Error).message);
   } finally {

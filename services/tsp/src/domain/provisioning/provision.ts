@@ -76,7 +76,7 @@ export async function provision(ctx: TokenContext, principal: Principal, request
         ...(risk.decisionId ? { decisionId: risk.decisionId } : {}),
       },
     },
-    { signingKey: ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs },
+    { signingKey: ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs, guard: ctx.outbound },
   );
   if (issuerDecision.source === 'stand_in') {
     ctx.logger.warn({ issuerId: issuer.issuerId, failure: issuerDecision.failure, standIn: issuerDecision.decision }, 'issuer decision unavailable; stand-in applied');

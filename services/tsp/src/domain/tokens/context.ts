@@ -2,6 +2,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import type { TokensConfig } from '../../config';
 import type { Logger } from '../../observability/logger';
 import type { UnitOfWork } from '../../store/transaction';
+import type { OutboundGuard } from '../../util/outbound-guard';
 import type { TokenPorts } from './ports';
 
 /** What every part of the tokens area works with. */
@@ -11,4 +12,6 @@ export interface TokenContext {
   readonly ports: TokenPorts;
   readonly config: TokensConfig;
   readonly logger: Logger;
+  /** Checks the issuer's decision and OTP-delivery URLs before each call (SSRF guard). */
+  readonly outbound: OutboundGuard;
 }

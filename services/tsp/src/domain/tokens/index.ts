@@ -17,6 +17,7 @@ import { getIssuerToken, getToken, listIssuerTokens, listTokens, type IssuerToke
 import { issuerTokenHistory } from './token-history';
 import { tokenBinUsage } from './token-bin-usage';
 import type { Token } from './token-view';
+import { outboundGuardFor } from '../../util/outbound-guard';
 
 type TokenList = components['schemas']['TokenList'];
 type TokenStatus = components['schemas']['TokenStatus'];
@@ -79,7 +80,7 @@ export interface TokenServices {
 }
 
 export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger };
+  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config) };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),

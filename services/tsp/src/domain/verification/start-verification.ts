@@ -95,7 +95,7 @@ export async function startVerification(ctx: TokenContext, principal: Principal,
       otp,
       expiresAt: challenge.expires_at.toISOString(),
     },
-    { signingKey: ctx.ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs },
+    { signingKey: ctx.ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs, guard: ctx.outbound },
   );
   return challengeView(challenge, method, resendsRemaining);
 }

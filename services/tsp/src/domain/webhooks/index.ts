@@ -11,6 +11,7 @@ import { listDeliveries, redeliver, type DeliveryFilter, type WebhookDeliveryLis
 import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies, type WebhookMetrics } from './delivery';
 import { emitWebhook, type EmitWebhookInput, type EmittedWebhook } from './outbox';
 import { noWebhookUrls, type WebhookDeliveryView, type WebhookTargetResolver } from './webhook-target';
+import { guardedFetch, outboundGuardFor } from '../../util/outbound-guard';
 
 export type { EmitWebhookInput, EmittedWebhook } from './outbox';
 export { WebhookEventError } from './outbox';
@@ -102,7 +103,8 @@ export async function createWebhookServices(
     settings: ctx.config.webhooks,
     metrics: webhookMetrics(ctx.metrics),
     logger: ctx.logger.child({ component: 'webhooks' }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Every attempt checks its destination first (SSRF guard; sandbox allows all).
+    fetch: guardedFetch(outboundGuardFor(ctx.config), options.fetch ?? fetch),
   };
   return {
     emit: emitWebhook,
