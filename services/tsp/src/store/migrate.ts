@@ -1,24 +1,39 @@
-import { type Kysely, Migrator, type MigrationResult } from 'kysely';
+import { type Kysely, Migrator, type MigrationResult, sql } from 'kysely';
 import { jobQueueRepository } from './job-queue.repository';
 import { migrations } from './migrations';
 
+/** Session advisory lock held by whoever is migrating ("OTSP" in ASCII). */
+const MIGRATION_LOCK = 0x4f545350;
+
 /**
- * Brings the schema to the latest version with Kysely's Migrator. Safe to run from several
- * processes at once: the Migrator takes a Postgres advisory lock.
+ * Brings the schema to the latest version: ours (Kysely's Migrator) and the job queue's
+ * (graphile-worker's own versioned schema). Safe to run from several processes at once: the
+ * whole of it runs on one connection holding a session advisory lock. Kysely's own lock is
+ * not enough: before taking it, the Migrator introspects every table, and that catalog read
+ * fails ("relation graphile_worker.tasks does not exist") when another process is installing
+ * the job queue's schema at that moment — seen with several processes starting together on
+ * an empty database.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: 'opentsp_migrations',
-    migrationLockTableName: 'opentsp_migrations_lock',
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection);
+    try {
+      const migrator = new Migrator({
+        db: connection,
+        provider: { getMigrations: async () => migrations },
+        migrationTableName: 'opentsp_migrations',
+        migrationLockTableName: 'opentsp_migrations_lock',
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error');
+        throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String((error as Error).message ?? error)}`);
+      }
+      // The job queue behind the webhook outbox keeps its own versioned schema (graphile-worker).
+      await jobQueueRepository.installSchema(connection);
+      return results ?? [];
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
+    }
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${String((error as Error).message ?? error)}`);
-  }
-  // The job queue behind the webhook outbox keeps its own versioned schema (graphile-worker).
-  await jobQueueRepository.installSchema(db);
-  return results ?? [];
 }
