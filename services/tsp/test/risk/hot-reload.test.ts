@@ -34,6 +34,11 @@ describe('hot reload across TSP processes', () => {
     await db.drop();
   });
 
+  // Each probe of a convergence loop uses a token of its own: repeated detokenizations of one
+  // token count in its velocity, and enough polls would trip the velocity rule instead.
+  let probes = 100;
+  const freshToken = () => `tok_hotreload${String(++probes).padStart(9, '0')}`;
+
   const detokenize = (engine: RiskEngineUnderTest, tokenRef: string) =>
     engine.uow.transaction((tx) => engine.risk.decide(tx, { kind: 'detokenization', subject: { tokenRef }, signals: { transaction: { amount: 4_200, currency: 'CNY', merchantCategoryCode: '5999', channel: 'ecom' } } }));
 
@@ -54,13 +59,13 @@ describe('hot reload across TSP processes', () => {
     // The publishing process sees it at once.
     expect((await detokenize(a, 'tok_hotreload000000002')).reasonCodes).toContain('mcc_5999_blocked');
     // The other process converges on the NOTIFY (polling is set to a minute here, so it is LISTEN).
-    const { value, ms } = await eventually(() => detokenize(b, 'tok_hotreload000000003'), (d) => d.outcome === 'decline', 5_000);
+    const { value, ms } = await eventually(() => detokenize(b, freshToken()), (d) => d.outcome === 'decline', 5_000);
     expect(value.reasonCodes).toEqual(['mcc_5999_blocked']);
     expect(value.ruleSetVersion).toBe(a.risk.ruleBook.ruleSet().version);
     expect(ms).toBeLessThan(5_000);
 
     await a.risk.rules.disable(created.ruleId, ADMIN);
-    await eventually(() => detokenize(b, 'tok_hotreload000000004'), (d) => d.outcome === 'approve', 5_000);
+    await eventually(() => detokenize(b, freshToken()), (d) => d.outcome === 'approve', 5_000);
   });
 
   it('converges by the periodic version check alone (a process that missed the notification)', async () => {
@@ -80,7 +85,7 @@ describe('hot reload across TSP processes', () => {
         },
         ADMIN,
       );
-      const { value } = await eventually(() => detokenize(c, 'tok_hotreload000000005'), (d) => d.reasonCodes.includes('ecom_over_4000'), 5_000);
+      const { value } = await eventually(() => detokenize(c, freshToken()), (d) => d.reasonCodes.includes('ecom_over_4000'), 5_000);
       expect(value.outcome).toBe('approve');
     } finally {
       clearInterval(poll);
