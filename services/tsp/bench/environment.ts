@@ -171,3 +171,14 @@ export const ENTRY = {
   issuerSim: path.join(REPO, 'services', 'issuer-sim', 'src', 'main.ts'),
   httpFloor: path.join(__dirname, 'http-floor.ts'),
 };
+
+// The bench raises the per-client rate limits: it measures capacity, not the limiter.
+export const BENCH_ENV = {
+  OPENTSP_RATE_LIMIT_HOT: '1000000/1',
+  OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
+  OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
+  OPENTSP_RATE_LIMIT_AUTH: '100000/60',
+  OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
+  OPENTSP_BIN_CONTROLLER_ID: 'B401',
+  LOG_LEVEL: 'warn',
+};

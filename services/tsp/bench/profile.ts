@@ -9,7 +9,7 @@ import { openDatabase } from '../src/store/database';
 import { migrateToLatest } from '../src/store/migrate';
 import { initKeystore } from '../src/vault/configured-key-provider';
 import { profileMarkdown, summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
-import { buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { BENCH_ENV, buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { accessToken, detokenizeBodies, provisioningBodies } from './pregenerate';
 import { ProgressBar } from './progress';
@@ -35,18 +35,7 @@ export async function runProfile(args: string[]): Promise<number> {
   const database = await prepareDatabase();
   const started: RunningProcess[] = [];
   try {
-    const env = {
-      OPENTSP_RATE_LIMIT_HOT: '1000000/1',
-      OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
-      OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
-      OPENTSP_RATE_LIMIT_AUTH: '100000/60',
-      OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
-      OPENTSP_BIN_CONTROLLER_ID: 'B401',
-      LOG_LEVEL: 'warn',
-      ...keystore,
-      DATABASE_URL: database.url,
-      OPENTSP_MODE: 'production',
-    };
+    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
     await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
     const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
     started.push(issuerSim);

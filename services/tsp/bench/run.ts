@@ -10,7 +10,7 @@ import { openDatabase } from '../src/store/database';
 import { migrateToLatest } from '../src/store/migrate';
 import { initKeystore } from '../src/vault/configured-key-provider';
 import { measureCryptoFloor } from './crypto-floor';
-import { buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { BENCH_ENV, buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { measurePgFloor } from './pg-floor';
 import { accessToken, collect, detokenizeBodies, provisioningBodies, TRANSACTION } from './pregenerate';
@@ -38,16 +38,6 @@ const LEVELS = quick ? [16, 64] : [8, 32, 64, 128];
 const WORKERS = availableParallelism();
 const FROM_SOURCE = args.includes('--from-source');
 
-// The bench raises the per-client rate limits: it measures capacity, not the limiter.
-const BENCH_ENV = {
-  OPENTSP_RATE_LIMIT_HOT: '1000000/1',
-  OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
-  OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
-  OPENTSP_RATE_LIMIT_AUTH: '100000/60',
-  OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
-  OPENTSP_BIN_CONTROLLER_ID: 'B401',
-  LOG_LEVEL: 'warn',
-};
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
