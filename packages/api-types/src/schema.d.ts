@@ -3089,10 +3089,16 @@ export interface components {
     };
     parameters: {
         /**
-         * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+         * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+         *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
          *     - A repeat with the same key and the same body returns the first response (status and
          *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+         *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+         *       the same card encrypted afresh (a new JWE) is the same body.
          *     - The same key with a different body answers 422 `idempotency_key_reused`.
+         *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+         *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+         *       a detokenization is audited.
          *     - A repeat while the first request is still being processed answers 409
          *       `idempotency_in_progress`; retry later.
          *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -3625,10 +3631,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -3721,10 +3733,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -3842,10 +3860,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -3902,10 +3926,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -3964,10 +3994,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4004,10 +4040,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4044,10 +4086,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4110,10 +4158,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4182,10 +4236,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4333,10 +4393,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4462,10 +4528,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4501,10 +4573,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4540,10 +4618,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4579,10 +4663,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4650,10 +4740,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4800,10 +4896,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4904,10 +5006,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4943,10 +5051,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -4982,10 +5096,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5113,10 +5233,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5365,10 +5491,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5460,10 +5592,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5572,10 +5710,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5793,10 +5937,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -5898,10 +6048,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.
@@ -6001,10 +6157,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.

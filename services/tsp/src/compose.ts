@@ -8,6 +8,7 @@ import { createPaymentServices, type PaymentServices } from './domain/payments';
 import { createPushServices, type PushServices } from './domain/push';
 import { createTokenServices, type TokenServices } from './domain/tokens';
 import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices } from './domain/webhooks';
+import { createIdempotencyRepository, IDEMPOTENCY_PURGE_CRON, IDEMPOTENCY_PURGE_TASK } from './http/idempotency-store';
 import { auditRoutes } from './http/routes/audit.routes';
 import { SandboxConsole } from './http/routes/console-sandbox';
 import { identityRoutes } from './http/routes/identity.routes';
@@ -19,6 +20,7 @@ import { riskRoutes } from './http/routes/risk.routes';
 import { vaultRoutes } from './http/routes/vault.routes';
 import { webhooksRoutes } from './http/routes/webhooks.routes';
 import { createRiskServices, type RiskServices } from './risk';
+import type { IdempotencyRepository } from './store/idempotency.repository';
 import { unitOfWork, type UnitOfWork } from './store/transaction';
 import { createVaultServices, type VaultServices } from './vault';
 
@@ -37,6 +39,8 @@ export interface Services {
   readonly tokens: TokenServices;
   readonly payments: PaymentServices;
   readonly push: PushServices;
+  /** The Idempotency-Key store (answers sealed by the vault, expired ones purged by a scheduled job). */
+  readonly idempotency: IdempotencyRepository;
   /** Sandbox mode only: the console's demo state and webhook sink (see `bootstrapSandboxServices`). */
   readonly sandbox: SandboxConsole | undefined;
 }
@@ -58,7 +62,8 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const tokens = await createTokenServices(ctx, core);
   const payments = await createPaymentServices(ctx, core, tokens);
   const push = await createPushServices(ctx, core, tokens);
-  return { ...core, tokens, payments, push, sandbox };
+  const idempotency = createIdempotencyRepository(db, ctx.config, vault);
+  return { ...core, tokens, payments, push, idempotency, sandbox };
 }
 
 function sandboxConsole(config: Config, vault: VaultServices): SandboxConsole {
@@ -115,7 +120,10 @@ export function featureRouters(services: Services, ctx: ServiceContext): Router[
 
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
 export function startBackgroundWork(services: Services): StopFn {
-  const webhookWorker = services.webhooks.start();
+  // The job worker also runs the scheduled purge of expired Idempotency-Key answers (graphile cron).
+  const webhookWorker = services.webhooks.start([
+    { task: IDEMPOTENCY_PURGE_TASK, pattern: IDEMPOTENCY_PURGE_CRON, run: () => services.idempotency.purgeExpired() },
+  ]);
   const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
   return async () => {
     await Promise.all(stops.map((stop) => stop()));

@@ -44,6 +44,8 @@ export interface Config {
   readonly dekCacheSize: number;
   /** Vault: how long a replaced TSP JOSE key stays published in the JWKS. */
   readonly tspKeyGraceMs: number;
+  /** Idempotency-Key answers are replayed this long, then purged (DESIGN §4: 24 h). */
+  readonly idempotencyRetentionMs: number;
   /** Webhooks: retry budget, backoff, per-request timeout and worker settings (docs/operations.md). */
   readonly webhooks: WebhookConfig;
   /** Identity and access: access tokens, secret hashing, registry refresh, rate limits. */
@@ -248,6 +250,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     binControllerId: binControllerVar(env),
     dekCacheSize: intVar(env, 'OPENTSP_DEK_CACHE_SIZE', 10_000, 1, 10_000_000),
     tspKeyGraceMs: intVar(env, 'OPENTSP_TSP_KEY_GRACE_HOURS', 168, 0, 24 * 365) * 3600_000,
+    idempotencyRetentionMs: intVar(env, 'OPENTSP_IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 30) * 3600_000,
     webhooks: Object.freeze({
       maxAttempts: intVar(env, 'OPENTSP_WEBHOOK_MAX_ATTEMPTS', 12, 1, 100),
       backoffBaseMs: intVar(env, 'OPENTSP_WEBHOOK_BACKOFF_BASE_MS', 30_000, 1, 3_600_000),

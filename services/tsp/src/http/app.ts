@@ -5,7 +5,6 @@ import { pinoHttp } from 'pino-http';
 import { featureRouters, type Services } from '../compose';
 import type { ServiceContext } from '../context';
 import { requestTimer } from '../observability/metrics';
-import { IdempotencyRepository, type ResponseSealer } from '../store/idempotency.repository';
 import { authenticate, principalOf } from './auth';
 import { rateLimit } from './rate-limit';
 import { enforceContractSecurity } from './contract-security';
@@ -13,6 +12,7 @@ import { errorHandler, notImplemented } from './error-handler';
 import { cors } from './cors';
 import { verifyJsonDepth } from './json-depth';
 import { idempotency } from './idempotency';
+import { idempotencyOptions } from './idempotency-store';
 import { loadOpenApiSpec } from './openapi-spec';
 import { requestId } from './request-id';
 import { consoleRoutes } from './routes/console.routes';
@@ -101,12 +101,9 @@ export function createApp(deps: AppDependencies): Express {
   app.use(authenticate(services.identity.authenticator));
   app.use(enforceContractSecurity());
   app.use(rateLimit(services, deps));
-  const idempotencyRepository = new IdempotencyRepository(
-    database.db,
-    { lockMs: 30_000, retainMs: 24 * 3600_000 },
-    responseSealer(services, database.db),
+  app.use(
+    idempotency(services.idempotency, (res) => principalOf(res)?.clientId, logger, idempotencyOptions(services.vault, services.audit, database.db)),
   );
-  app.use(idempotency(idempotencyRepository, (res) => principalOf(res)?.clientId, logger));
   for (const router of featureRouters(services, deps)) app.use(router);
 
   // Contract paths without an implementation yet answer 501 with a problem, never a bare 404.
@@ -129,13 +126,4 @@ function pathForLog(url: string): string {
     decoded = raw;
   }
   return decoded.replace(/[0-9](?:[ -]?[0-9]){11,18}/g, '[redacted]');
-}
-
-/** Stored idempotent responses are sealed by the vault's envelope (purpose `idempotency`). */
-function responseSealer(services: Services, db: AppDependencies['database']['db']): ResponseSealer {
-  const context = (clientId: string, key: string) => ({ purpose: 'idempotency', ownerRef: `${clientId}:${key}` });
-  return {
-    seal: (clientId, key, json) => services.vault.envelope.seal(db, context(clientId, key), json),
-    open: async (clientId, key, sealed) => (await services.vault.envelope.open(db, sealed, context(clientId, key))).text(),
-  };
 }

@@ -84,6 +84,16 @@ function bytesOf(plaintext: Buffer | string | Plaintext): Buffer {
   return typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
 }
 
+/** `ev1.<dekId>.<base64url(iv ‖ ct ‖ tag)>`: the one format of a sealed value. */
+export function formatSealed(dekId: string, ciphertext: Buffer): string {
+  return `${PREFIX}.${dekId}.${ciphertext.toString('base64url')}`;
+}
+
+/** The data key and ciphertext of a sealed value (`VaultError` if it is not one). */
+export function parseSealed(sealed: string): { dekId: string; ciphertext: Buffer } {
+  return parse(sealed);
+}
+
 function parse(sealed: string): { dekId: string; ciphertext: Buffer } {
   const parts = typeof sealed === 'string' ? sealed.split('.') : [];
   if (parts.length !== 3 || parts[0] !== PREFIX || !/^dek_[A-Za-z0-9]+$/.test(parts[1] ?? '')) throw new VaultError();

@@ -24,6 +24,7 @@ const PAR_MODULUS = 36n ** BigInt(PAR_BODY_LENGTH);
 export class PanFingerprints {
   readonly #fingerprintKey: Buffer;
   readonly #parKey: Buffer;
+  readonly #requestKey: Buffer;
 
   constructor(
     panHashKey: Buffer,
@@ -33,6 +34,17 @@ export class PanFingerprints {
     if (!/^[A-Z0-9]{4}$/.test(binControllerId)) throw new RangeError('the BIN controller id is 4 upper-case alphanumerics');
     this.#fingerprintKey = hkdfSha256(panHashKey, 'opentsp', 'pan fingerprint v1', 32);
     this.#parKey = hkdfSha256(panHashKey, 'opentsp', 'par v1', 32);
+    this.#requestKey = hkdfSha256(panHashKey, 'opentsp', 'idempotency card digest v1', 32);
+  }
+
+  /**
+   * A keyed digest of decrypted card data (base64url HMAC-SHA-256 under a key of its own):
+   * the Idempotency-Key fingerprint compares what a request with an `encryptedCard` means,
+   * not its JWE's fresh randomness, without keeping anything a PAN could be tested against
+   * offline (PCI DSS 4.0 req. 3.5.1.1).
+   */
+  cardDigest(canonicalCardJson: string): string {
+    return hmacSha256(this.#requestKey, 'card:', canonicalCardJson).toString('base64url');
   }
 
   /** The PAN's keyed fingerprint (43 base64url characters). */

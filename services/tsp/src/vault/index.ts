@@ -3,6 +3,7 @@ import { ConfigError } from '../config';
 import type { ServiceContext, StopFn } from '../context';
 import type { AuditActor } from '../store/audit-entries.table';
 import type { Executor } from '../store/transaction';
+import { CardBoundSealer } from './card-bound';
 import { CardVault } from './card-vault';
 import { openConfiguredKeyProvider } from './configured-key-provider';
 import { DataKeys } from './data-keys';
@@ -23,7 +24,7 @@ export type { TokenRangeUsage } from './token-number-allocator';
 export type { TspKeyRing } from './tsp-key-ring';
 export { CardSecret, Pan, Plaintext } from './secrets';
 export { VaultError } from './vault-error';
-export type { CardVault, Envelope, PanFingerprints, TokenNumberAllocator };
+export type { CardBoundSealer, CardVault, Envelope, PanFingerprints, TokenNumberAllocator };
 
 /** Key management for operators (KEK rotation, the TSP key ring). */
 export interface VaultKeys {
@@ -51,6 +52,8 @@ export interface VaultServices {
   cards: CardVault;
   /** Seal/open any other secret (OTP secrets, client keys, cryptogram keys …). */
   envelope: Envelope;
+  /** Seal/open a record derived from a card under the card's own data key (it dies with the card). */
+  cardBound: CardBoundSealer;
   /** Keyed PAN fingerprint and PAR. */
   fingerprints: PanFingerprints;
   /** Token number allocation within a token BIN range. */
@@ -120,6 +123,7 @@ export async function createVaultServices(ctx: ServiceContext, audit: AuditLog, 
     keyRing,
     cards: new CardVault(dataKeys, fingerprints, audit),
     envelope,
+    cardBound: new CardBoundSealer(dataKeys),
     fingerprints,
     tokenNumbers,
     keys,

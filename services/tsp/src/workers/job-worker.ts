@@ -7,6 +7,15 @@ import { JOB_QUEUE_SCHEMA } from '../store/job-queue.repository';
 /** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
 export type JobHandler = (payload: unknown) => Promise<void>;
 
+/** Maintenance run on a schedule by graphile-worker's cron (once per slot across all processes). */
+export interface ScheduledJob {
+  /** The task identifier (`opentsp_…`). */
+  task: string;
+  /** A crontab time pattern (UTC), e.g. `*\/15 * * * *`. */
+  pattern: string;
+  run: () => Promise<unknown>;
+}
+
 export interface JobWorkerOptions {
   /** The service's pool (graphile-worker holds one connection of it for LISTEN). */
   pool: Pool;
@@ -16,6 +25,8 @@ export interface JobWorkerOptions {
   /** How often to look for jobs that became due (retries); new jobs arrive by LISTEN/NOTIFY. */
   pollIntervalMs: number;
   handlers: Record<string, JobHandler>;
+  /** Scheduled maintenance (e.g. the purge of expired Idempotency-Key answers). */
+  scheduled?: ScheduledJob[];
   /**
    * A job (or named queue) locked for longer than this is taken to belong to a dead process
    * and is unlocked for another worker. Must exceed the longest run of any handler.
@@ -81,6 +92,12 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     const task: Task = async (payload) => handler(payload);
     taskList[identifier] = task;
   }
+  const scheduled = options.scheduled ?? [];
+  for (const job of scheduled) {
+    taskList[job.task] = async () => {
+      await job.run();
+    };
+  }
   const runner = await run({
     pgPool: pool,
     schema: JOB_QUEUE_SCHEMA,
@@ -89,7 +106,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     noHandleSignals: true,
     logger: glogger,
     taskList,
-    crontab: CRONTAB,
+    crontab: [CRONTAB, ...scheduled.map((job) => `${job.pattern} ${job.task} ?max=1`)].join('\n'),
   });
   // Sweep at start (a restart after a crash) and then a few times per lease.
   let sweeping: Promise<void> = Promise.resolve();

@@ -46,4 +46,37 @@ describe('idempotency records', () => {
     await repo.release('cli_e', 'k');
     expect(await repo.begin('cli_e', 'k', 'h1')).toEqual({ kind: 'proceed' });
   });
+
+  describe('retention (DESIGN §4: stored answers expire after 24 h and are purged)', () => {
+    const DAY = 24 * 3600_000;
+    let now = new Date('2026-12-07T10:00:00Z');
+    const clock = () => now;
+    let timed: IdempotencyRepository;
+    beforeAll(() => {
+      timed = new IdempotencyRepository(db.db, { lockMs: 30_000, retainMs: DAY }, undefined, clock);
+    });
+
+    it('stops replaying an answer once its retention has passed: the key runs afresh', async () => {
+      expect(await timed.begin('cli_t', 'day-old', 'h1')).toEqual({ kind: 'proceed' });
+      await timed.complete('cli_t', 'day-old', 201, { tokenRef: 'tok_old' });
+      now = new Date(now.getTime() + DAY - 1_000);
+      expect(await timed.begin('cli_t', 'day-old', 'h1')).toMatchObject({ kind: 'replay', body: { tokenRef: 'tok_old' } });
+      now = new Date(now.getTime() + 2_000);
+      // Past retention the old answer is gone, and so is its body: another body is no mismatch.
+      expect(await timed.begin('cli_t', 'day-old', 'h2')).toEqual({ kind: 'proceed' });
+    });
+
+    it('purges answers past their retention and keeps the others', async () => {
+      await timed.begin('cli_p', 'old', 'h1');
+      await timed.complete('cli_p', 'old', 200, { n: 1 });
+      now = new Date(now.getTime() + DAY / 2);
+      await timed.begin('cli_p', 'young', 'h1');
+      await timed.complete('cli_p', 'young', 200, { n: 2 });
+      now = new Date(now.getTime() + DAY / 2 + 1_000);
+      expect(await timed.purgeExpired()).toBeGreaterThanOrEqual(1);
+      const left = await db.db.selectFrom('idempotency_keys').select('client_id').where('client_id', '=', 'cli_p').execute();
+      expect(left).toHaveLength(1);
+      expect(await timed.begin('cli_p', 'young', 'h1')).toMatchObject({ kind: 'replay', body: { n: 2 } });
+    });
+  });
 });

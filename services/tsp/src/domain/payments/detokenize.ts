@@ -26,6 +26,19 @@ export interface DetokenizeDeps {
   onOutcome?: (outcome: string) => void;
 }
 
+/**
+ * Runs inside the transaction that consumes the ATC, with the answer about to be given: the
+ * HTTP layer records the Idempotency-Key answer there (a crash cannot separate the consumed
+ * ATC from its answer). The answer holds the card (a JWE), so it names the card (its stored
+ * copy is sealed under the card's own key and dies with it) and the audit entry each replay
+ * writes (DESIGN §4; issue 20).
+ */
+export type DetokenizeCommitHook = (
+  tx: Executor,
+  response: DetokenizeResponse,
+  card: { cardRef: string; replayAudit: { action: string; subject: { type: string; id: string }; details: Record<string, unknown> } },
+) => Promise<void>;
+
 /** Facts gathered along the way, for the audit entry of a refusal. */
 interface Attempt {
   tokenRef?: string;
@@ -50,6 +63,8 @@ interface Attempt {
  * issuance, counting this detokenization in the token's velocity counter), one statement
  * storing the risk decision, consuming the ATC and writing the success audit entry, COMMIT;
  * the rules in memory, one AES-GCM decryption (its data key read when not cached) and one JWE.
+ * With an Idempotency-Key, two more statements in the same transaction (`withinCommit`: the
+ * card's key row is read to seal the answer under it, and the answer is stored).
  * Of two concurrent uses of one cryptogram exactly one consumes it; the other gets `atc_replayed`.
  */
 export async function detokenize(
@@ -57,10 +72,11 @@ export async function detokenize(
   principal: Principal,
   request: DetokenizeRequest,
   requestId?: string,
+  withinCommit?: DetokenizeCommitHook,
 ): Promise<DetokenizeResponse> {
   const attempt: Attempt = {};
   try {
-    const response = await run(deps, principal, request, attempt, requestId);
+    const response = await run(deps, principal, request, attempt, requestId, withinCommit);
     deps.onOutcome?.('granted');
     return response;
   } catch (err) {
@@ -89,6 +105,7 @@ async function run(
   request: DetokenizeRequest,
   attempt: Attempt,
   requestId: string | undefined,
+  withinCommit: DetokenizeCommitHook | undefined,
 ): Promise<DetokenizeResponse> {
   const tx = request.transaction;
   if ((principal.role !== 'acquirer' && principal.role !== 'cof_merchant') || !deps.callerKeys.canReceive(principal.clientId)) {
@@ -106,7 +123,7 @@ async function run(
   // before the risk decision throws: the count rolls back (as when the engine counted after
   // the checks) and `detokenize` audits the attempt on its own.
   const now = new Date();
-  const result = await deps.uow.transaction(async (trx): Promise<{ row: DetokenizeRow; encryptedCard: string; decisionId: string } | { refused: TspError }> => {
+  const result = await deps.uow.transaction(async (trx): Promise<{ response: DetokenizeResponse } | { refused: TspError }> => {
     const row = await paymentsRepository.readForDetokenize(trx, request.tokenPan, request.atc, deps.risk.counter(now));
     if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
     attempt.tokenRef = row.token_ref;
@@ -164,14 +181,21 @@ async function run(
       await paymentsRepository.appendAudit(trx, refusalEntry(principal, request, refused, attempt, requestId));
       return { refused };
     }
-    return { row, encryptedCard, decisionId: decision.decisionId };
+    const response = responseOf(row, encryptedCard, decision.decisionId);
+    await withinCommit?.(trx, response, {
+      cardRef: row.card_ref,
+      replayAudit: { action: success.action, subject: success.subject, details: success.details },
+    });
+    return { response };
   });
   if ('refused' in result) {
     alreadyAudited.add(result.refused);
     throw result.refused;
   }
-  const { row, encryptedCard, decisionId } = result;
+  return result.response;
+}
 
+function responseOf(row: DetokenizeRow, encryptedCard: string, decisionId: string): DetokenizeResponse {
   return {
     tokenRef: row.token_ref,
     encryptedCard,

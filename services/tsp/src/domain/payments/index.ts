@@ -5,11 +5,11 @@ import type { Principal } from '../principal';
 import type { TokenServices } from '../tokens';
 import { CallerKeys } from './caller-keys';
 import { CryptogramKeys } from './cryptogram-mac';
-import { detokenize, type DetokenizeRequest, type DetokenizeResponse } from './detokenize';
+import { detokenize, type DetokenizeCommitHook, type DetokenizeRequest, type DetokenizeResponse } from './detokenize';
 import { issuePaymentCredentials, type CryptogramRequest, type PaymentCredentials } from './payment-credentials';
 import { paymentPorts } from './ports';
 
-export type { CryptogramRequest, PaymentCredentials, DetokenizeRequest, DetokenizeResponse };
+export type { CryptogramRequest, PaymentCredentials, DetokenizeCommitHook, DetokenizeRequest, DetokenizeResponse };
 export { canonicalCryptogramInput, computeCryptogram, verifyCryptogram } from './cryptogram-mac';
 
 /** What the payments area provides: payment credentials (cryptograms) and detokenization. */
@@ -32,9 +32,10 @@ export interface PaymentServices {
   ): Promise<PaymentCredentials>;
   /**
    * `POST /v1/detokenize`: the funding card as a JWE to the caller, after every check
-   * (see detokenize.ts); each attempt is audited.
+   * (see detokenize.ts); each attempt is audited. `withinCommit` runs in the transaction that
+   * consumes the ATC (the Idempotency-Key answer, sealed under the card's key).
    */
-  detokenize(principal: Principal, request: DetokenizeRequest, requestId?: string): Promise<DetokenizeResponse>;
+  detokenize(principal: Principal, request: DetokenizeRequest, requestId?: string, withinCommit?: DetokenizeCommitHook): Promise<DetokenizeResponse>;
 }
 
 export async function createPaymentServices(
@@ -68,6 +69,6 @@ export async function createPaymentServices(
   return {
     createPaymentCredentials: (principal, tokenRef, request, requestId) =>
       issuePaymentCredentials(credentialDeps, principal, tokenRef, request, requestId),
-    detokenize: (principal, request, requestId) => detokenize(detokenizeDeps, principal, request, requestId),
+    detokenize: (principal, request, requestId, withinCommit) => detokenize(detokenizeDeps, principal, request, requestId, withinCommit),
   };
 }

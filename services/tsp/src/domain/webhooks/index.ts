@@ -5,7 +5,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { Executor } from '../../store/transaction';
 import { unitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import { startJobWorker } from '../../workers/job-worker';
+import { startJobWorker, type ScheduledJob } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { listDeliveries, redeliver, type DeliveryFilter, type WebhookDeliveryList } from './deliveries-admin';
 import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies, type WebhookMetrics } from './delivery';
@@ -52,8 +52,11 @@ export interface WebhookServices {
   listDeliveries(filter: DeliveryFilter, page: { limit: number; cursor?: string }): Promise<WebhookDeliveryList>;
   /** Admin: redeliver (`delivery_not_found`, `delivery_in_progress`); audited as `webhook.redeliver`. */
   redeliver(principal: Principal, deliveryId: string, requestId?: string): Promise<WebhookDeliveryView>;
-  /** Starts the delivery worker; resolves to its stop function (which waits for in-flight deliveries). */
-  start(): Promise<StopFn>;
+  /**
+   * Starts the delivery worker, which also runs `scheduled` maintenance jobs (the service's one
+   * job worker); resolves to its stop function (which waits for in-flight deliveries).
+   */
+  start(scheduled?: ScheduledJob[]): Promise<StopFn>;
 }
 
 export interface WebhookServiceOptions {
@@ -110,8 +113,9 @@ export async function createWebhookServices(
     emit: emitWebhook,
     listDeliveries: (filter, page) => listDeliveries(uow, filter, page),
     redeliver: (principal, deliveryId, requestId) => redeliver({ uow, audit }, principal, deliveryId, requestId),
-    start: () =>
+    start: (scheduled = []) =>
       startJobWorker({
+        scheduled,
         pool: ctx.database.pool,
         logger: ctx.logger,
         concurrency: ctx.config.webhooks.concurrency,

@@ -3,6 +3,7 @@ import type { Services } from '../../compose';
 import type { ServiceContext } from '../../context';
 import type { CryptogramRequest, DetokenizeRequest } from '../../domain/payments';
 import { requirePrincipal, requireScope } from '../auth';
+import type { IdempotencyClaim } from '../idempotency';
 
 /**
  * HTTP routes of the payments area: payment credentials for the wallet and detokenization
@@ -26,7 +27,14 @@ export function paymentsRoutes(services: Services, _ctx: ServiceContext): Router
 
   router.post('/v1/detokenize', requireScope('detokenize'), async (req, res) => {
     const principal = requirePrincipal(res);
-    const result = await payments.detokenize(principal, req.body as DetokenizeRequest, res.locals.requestId as string | undefined);
+    const claim = res.locals.idempotency as IdempotencyClaim | undefined;
+    // The answer holds the card: recorded in the ATC's commit, sealed under the card's key.
+    const result = await payments.detokenize(
+      principal,
+      req.body as DetokenizeRequest,
+      res.locals.requestId as string | undefined,
+      claim ? (tx, response, card) => claim.completeWithin(tx, 200, response, card) : undefined,
+    );
     res.status(200).set('Cache-Control', 'no-store').json(result);
   });
 
