@@ -1,5 +1,6 @@
 import { KeySet, signJwt, type Key } from '@opentsp/crypto';
 import request from 'supertest';
+import { clientsRepository } from '../../src/store/clients.repository';
 import { basicAuth, bearer, createTestClient, createTestParties, tokenFor, type TestClient, type TestParties } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 
@@ -236,6 +237,16 @@ describe('POST /oauth2/token with private_key_jwt (RFC 7523)', () => {
   it('refuses a replayed assertion (jti single-use)', async () => {
     const jwt = assertion();
     expect((await post(jwt)).status).toBe(200);
+    const replay = await post(jwt);
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('invalid_assertion');
+  });
+
+  it('keeps a used jti past the clock leeway: a replay after the expired-jti purge is still refused', async () => {
+    // exp 10 s ago: still accepted within the 30 s leeway, so the jti must outlive exp.
+    const jwt = assertion({ expiresIn: -10 });
+    expect((await post(jwt)).status).toBe(200);
+    await clientsRepository.purgeExpiredJtis(tsp.ctx.database.db);
     const replay = await post(jwt);
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe('invalid_assertion');
