@@ -61,7 +61,16 @@ export interface Config {
    * util/outbound-guard.ts); loopback, link-local and private ranges are refused otherwise.
    */
   readonly outboundAllowCidrs: BlockList;
+  /**
+   * Which proxies in front of the TSP to believe about the caller's address (`OPENTSP_TRUST_PROXY`,
+   * Express's `trust proxy`): `false` (the socket peer is the caller), a hop count, or the
+   * proxies' addresses / CIDR blocks. Decides the source the token endpoint's limits count by.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+/** `false`, a number of proxy hops, or a list of proxy addresses / CIDR blocks. */
+export type TrustProxy = false | number | readonly string[];
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
 export interface PushConfig {
@@ -111,7 +120,10 @@ export interface IdentityConfig {
   readonly scryptLog2N: number;
   /** Full reload of the in-memory client registry (a fallback to LISTEN/NOTIFY). */
   readonly registryRefreshMs: number;
-  /** Per endpoint class; `auth` is per client id, `authIp` per IP on the token endpoint. */
+  /**
+   * Per endpoint class. On the token endpoint, `auth` counts *failed* client authentications
+   * per (client id, source address) and `authIp` all requests per source address.
+   */
   readonly rateLimits: Readonly<Record<'auth' | 'authIp' | 'guessable' | 'hot' | 'default', RateLimitPolicy>>;
 }
 
@@ -193,6 +205,32 @@ function outboundAllowVar(env: Env): BlockList {
   }
 }
 
+// Express's names for address ranges (proxy-addr): loopback, link-local and unique-local.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `OPENTSP_TRUST_PROXY`: unset or `0` trusts no proxy; `1`–`10` trusts that many hops of
+ * `X-Forwarded-For`; otherwise comma-separated proxy addresses or CIDR blocks. `true` (believe
+ * the left-most, client-written entry) is refused: any caller could pick its own address.
+ */
+function trustProxyVar(env: Env): TrustProxy {
+  const raw = (env.OPENTSP_TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === '0' || raw.toLowerCase() === 'false') return false;
+  if (/^[0-9]+$/.test(raw)) return intVar(env, 'OPENTSP_TRUST_PROXY', 0, 0, 10);
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    try {
+      parseCidrList(entry);
+    } catch {
+      throw new ConfigError(
+        `OPENTSP_TRUST_PROXY must be a hop count (0-10) or comma-separated proxy addresses / CIDR blocks like 10.0.0.0/8; got "${entry}"`,
+      );
+    }
+  }
+  return Object.freeze(entries);
+}
+
 function pushConfig(env: Env): PushConfig {
   const receiptMaxTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_MAX_TTL_SECONDS', 3_600, 60, 3_600);
   const receiptDefaultTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_TTL_SECONDS', Math.min(900, receiptMaxTtlSeconds), 60, 3_600);
@@ -265,6 +303,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }),
     push: pushConfig(env),
     outboundAllowCidrs: outboundAllowVar(env),
+    trustProxy: trustProxyVar(env),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({

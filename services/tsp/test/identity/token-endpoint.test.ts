@@ -79,6 +79,21 @@ describe('POST /oauth2/token with client_secret_basic', () => {
     expect(claimsOf(b.body.access_token).sub).toBe(parties.acquirer.clientId);
   });
 
+  it('answers errors as RFC 6749 §5.2 JSON (application/json, error, error_description) with the problem fields', async () => {
+    const cases = [
+      { res: await postToken(tsp, { grant_type: 'client_credentials' }, basicAuth(parties.wallet.clientId, 'w'.repeat(43))), status: 401, error: 'invalid_client' },
+      { res: await postToken(tsp, { grant_type: 'password' }, basicAuth(parties.wallet.clientId, parties.wallet.clientSecret)), status: 400, error: 'unsupported_grant_type' },
+      // Refused by the contract validator before the endpoint runs: still an OAuth error body.
+      { res: await postToken(tsp, { scope: 'admin' }, basicAuth(parties.wallet.clientId, parties.wallet.clientSecret)), status: 400, error: 'invalid_request' },
+    ];
+    for (const { res, status, error } of cases) {
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({ error, error_description: expect.any(String), status, code: expect.any(String), requestId: expect.any(String) });
+    }
+    expect(cases[0]?.res.headers['www-authenticate']).toBe('Basic realm="opentsp", error="invalid_client"');
+  });
+
   it('refuses a scope the client does not have with invalid_scope', async () => {
     const res = await postToken(tsp, { grant_type: 'client_credentials', scope: 'tokens:read admin' }, basicAuth(parties.wallet.clientId, parties.wallet.clientSecret));
     expect(res.status).toBe(400);
