@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BlockList } from 'node:net';
 import { parseCidrList } from './util/outbound-guard';
+import { parseTrustProxy, type TrustProxy } from './util/trust-proxy';
 
 /**
  * Runtime configuration, read once from the environment and frozen.
@@ -69,8 +70,6 @@ export interface Config {
   readonly trustProxy: TrustProxy;
 }
 
-/** `false`, a number of proxy hops, or a list of proxy addresses / CIDR blocks. */
-export type TrustProxy = false | number | readonly string[];
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
 export interface PushConfig {
@@ -205,30 +204,12 @@ function outboundAllowVar(env: Env): BlockList {
   }
 }
 
-// Express's names for address ranges (proxy-addr): loopback, link-local and unique-local.
-const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-/**
- * `OPENTSP_TRUST_PROXY`: unset or `0` trusts no proxy; `1`–`10` trusts that many hops of
- * `X-Forwarded-For`; otherwise comma-separated proxy addresses or CIDR blocks. `true` (believe
- * the left-most, client-written entry) is refused: any caller could pick its own address.
- */
 function trustProxyVar(env: Env): TrustProxy {
-  const raw = (env.OPENTSP_TRUST_PROXY ?? '').trim();
-  if (raw === '' || raw === '0' || raw.toLowerCase() === 'false') return false;
-  if (/^[0-9]+$/.test(raw)) return intVar(env, 'OPENTSP_TRUST_PROXY', 0, 0, 10);
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
-  for (const entry of entries) {
-    if (PROXY_RANGE_NAMES.has(entry)) continue;
-    try {
-      parseCidrList(entry);
-    } catch {
-      throw new ConfigError(
-        `OPENTSP_TRUST_PROXY must be a hop count (0-10) or comma-separated proxy addresses / CIDR blocks like 10.0.0.0/8; got "${entry}"`,
-      );
-    }
+  try {
+    return parseTrustProxy(env.OPENTSP_TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(`OPENTSP_TRUST_PROXY must be ${(err as Error).message}`);
   }
-  return Object.freeze(entries);
 }
 
 function pushConfig(env: Env): PushConfig {

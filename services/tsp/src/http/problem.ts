@@ -39,8 +39,9 @@ export function problemFor(
 }
 
 /** Marks the response as the token endpoint's: its errors are sent as OAuth 2 errors. */
-export const useOAuthErrors: RequestHandler = (_req, res, next) => {
-  res.locals.oauthErrors = true;
+export const useOAuthErrors: RequestHandler = (req, res, next) => {
+  // Mounted at /oauth2/token: `/` is the endpoint itself, not a longer path under it.
+  if (req.path === '/') res.locals.oauthErrors = true;
   next();
 };
 
