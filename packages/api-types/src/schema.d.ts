@@ -130,6 +130,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OAuth 2 authorization server metadata
+         * @description RFC 8414 metadata for OAuth 2 client libraries (discovery): the issuer (the TSP's public URL, also the `iss` of its access tokens), the token endpoint and its client authentication methods and assertion algorithms, the JWKS URI and the scopes of this contract. Use it instead of configuring the endpoint by hand.
+         */
+        get: operations["getAuthorizationServerMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth2/token": {
         parameters: {
             query?: never;
@@ -150,9 +170,19 @@ export interface paths {
          *       `aud` = the token endpoint URL, a unique `jti` and an `exp` at most 5 minutes ahead.
          *
          *     `scope` (space-delimited) narrows the granted scopes to a subset of the client's scopes;
-         *     omitted, all the client's scopes are granted. Failures are problem documents whose
-         *     `error` member carries the RFC 6749 §5.2 error (`invalid_request`, `invalid_client`,
-         *     `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`).
+         *     omitted, all the client's scopes are granted. Failures are RFC 6749 §5.2 error
+         *     responses: `application/json` with `error` (`invalid_request`, `invalid_client`,
+         *     `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`; and
+         *     `temporarily_unavailable` / `server_error` for 429, 503 and 500) and `error_description`,
+         *     plus the problem members (`code`, `status`, `detail`, `requestId` …) in the same body.
+         *     A `client_secret_basic` caller refused with 401 also gets
+         *     `WWW-Authenticate: Basic realm="opentsp", error="invalid_client"`.
+         *
+         *     Only *failed* client authentications are limited per (client id, source address): a
+         *     source that spends `OPENTSP_RATE_LIMIT_AUTH` failures for a client id gets 429 for that
+         *     id until the window ends, while other sources (the real client) are not affected. All
+         *     requests are limited per source address (`OPENTSP_RATE_LIMIT_AUTH_IP`). The source is
+         *     the caller as named by the trusted proxies of `OPENTSP_TRUST_PROXY`.
          *
          *     An `Idempotency-Key` is accepted but never replayed here: every call issues a fresh
          *     token, so retrying is always safe, and no stored token response can reach another caller.
@@ -1316,10 +1346,10 @@ export interface components {
             /** @description With `otp_invalid`, how many codes may still be tried on the challenge. */
             attemptsRemaining?: number;
             /**
-             * @description Only on `/oauth2/token` failures, the RFC 6749 §5.2 error code.
+             * @description Only on `/oauth2/token` failures, the RFC 6749 §5.2 error code (`server_error` and `temporarily_unavailable`, from §4.1.2.1, for 500 and for 429 / 503).
              * @enum {string}
              */
-            error?: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
+            error?: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "server_error" | "temporarily_unavailable";
             /** @description Only on `/oauth2/token` failures, the same text as `detail` (RFC 6749 §5.2 field name). */
             error_description?: string;
         };
@@ -1712,6 +1742,59 @@ export interface components {
             /** @enum {string} */
             client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
             client_assertion?: components["schemas"]["CompactJws"];
+        };
+        /** @description RFC 6749 §5.2 error response of `/oauth2/token`, with the RFC 9457 problem members. */
+        OAuthErrorResponse: components["schemas"]["Problem"] & Record<string, never>;
+        /**
+         * @description RFC 8414 §2 authorization server metadata.
+         * @example {
+         *       "issuer": "https://tsp.example",
+         *       "token_endpoint": "https://tsp.example/oauth2/token",
+         *       "jwks_uri": "https://tsp.example/.well-known/jwks.json",
+         *       "grant_types_supported": [
+         *         "client_credentials"
+         *       ],
+         *       "response_types_supported": [],
+         *       "token_endpoint_auth_methods_supported": [
+         *         "client_secret_basic",
+         *         "private_key_jwt"
+         *       ],
+         *       "token_endpoint_auth_signing_alg_values_supported": [
+         *         "ES256"
+         *       ],
+         *       "scopes_supported": [
+         *         "tokens:provision",
+         *         "tokens:read",
+         *         "tokens:manage",
+         *         "tokens:cryptogram",
+         *         "push:create",
+         *         "issuer:tokens",
+         *         "issuer:cards",
+         *         "detokenize",
+         *         "admin"
+         *       ],
+         *       "service_documentation": "https://tsp.example/docs"
+         *     }
+         */
+        OAuthServerMetadata: {
+            /**
+             * Format: uri
+             * @description The TSP's public URL; the `iss` of its access tokens and an accepted client-assertion `aud`.
+             */
+            issuer: string;
+            /** Format: uri */
+            token_endpoint: string;
+            /** Format: uri */
+            jwks_uri: string;
+            grant_types_supported: "client_credentials"[];
+            /** @description Empty; there is no authorization endpoint. */
+            response_types_supported: string[];
+            token_endpoint_auth_methods_supported: ("client_secret_basic" | "private_key_jwt")[];
+            token_endpoint_auth_signing_alg_values_supported: "ES256"[];
+            /** @description The scopes of `components.securitySchemes.oauth2`. */
+            scopes_supported: string[];
+            /** Format: uri */
+            service_documentation?: string;
         };
         /** @description RFC 6749 §5.1 access token response. */
         OAuthTokenResponse: {
@@ -3027,6 +3110,33 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A `/oauth2/token` failure as an RFC 6749 §5.2 error response (`application/json`, `error`, `error_description`) that also carries the problem members (`code`, `status`, `detail`, `requestId`). */
+        OAuthError: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_client",
+                 *       "error_description": "Client authentication failed.",
+                 *       "type": "urn:opentsp:problem:invalid_client",
+                 *       "title": "Client authentication failed",
+                 *       "status": 401,
+                 *       "detail": "Client authentication failed.",
+                 *       "instance": "/oauth2/token",
+                 *       "code": "invalid_client",
+                 *       "requestId": "req_8f14e45fceea167a"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OAuthErrorResponse"];
+            };
+        };
         /** @description Any client error on an unauthenticated system endpoint (e.g. 405 `method_not_allowed`, 429 `rate_limited`). */
         ClientError: {
             headers: {
@@ -3303,6 +3413,8 @@ export type SchemaJwks = components['schemas']['Jwks'];
 export type SchemaHealthStatus = components['schemas']['HealthStatus'];
 export type SchemaReadyStatus = components['schemas']['ReadyStatus'];
 export type SchemaOAuthTokenRequest = components['schemas']['OAuthTokenRequest'];
+export type SchemaOAuthErrorResponse = components['schemas']['OAuthErrorResponse'];
+export type SchemaOAuthServerMetadata = components['schemas']['OAuthServerMetadata'];
 export type SchemaOAuthTokenResponse = components['schemas']['OAuthTokenResponse'];
 export type SchemaDeviceType = components['schemas']['DeviceType'];
 export type SchemaDeviceOs = components['schemas']['DeviceOs'];
@@ -3426,6 +3538,7 @@ export type ResponseUnsupportedMediaType = components['responses']['UnsupportedM
 export type ResponseUnprocessableEntity = components['responses']['UnprocessableEntity'];
 export type ResponseOtpInvalid = components['responses']['OtpInvalid'];
 export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
+export type ResponseOAuthError = components['responses']['OAuthError'];
 export type ResponseClientError = components['responses']['ClientError'];
 export type ResponseInternalError = components['responses']['InternalError'];
 export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
@@ -3626,6 +3739,30 @@ export interface operations {
             "4XX": components["responses"]["ClientError"];
         };
     };
+    getAuthorizationServerMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata document. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Cache-Control": components["headers"]["CacheControlPublic"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthServerMetadata"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
     createAccessToken: {
         parameters: {
             query?: never;
@@ -3678,18 +3815,18 @@ export interface operations {
                 };
             };
             /** @description `invalid_grant`, `unsupported_grant_type`, `invalid_scope` or a malformed request (`validation_failed` with `error` = `invalid_request`). */
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["OAuthError"];
             /** @description Client authentication failed: `invalid_client`, `invalid_assertion` (both with `error` = `invalid_client`) or `client_suspended`. */
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["OAuthError"];
             /** @description `idempotency_in_progress`. */
-            409: components["responses"]["Conflict"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
+            409: components["responses"]["OAuthError"];
+            413: components["responses"]["OAuthError"];
+            415: components["responses"]["OAuthError"];
             /** @description `idempotency_key_reused`. */
-            422: components["responses"]["UnprocessableEntity"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
+            422: components["responses"]["OAuthError"];
+            429: components["responses"]["OAuthError"];
+            500: components["responses"]["OAuthError"];
+            503: components["responses"]["OAuthError"];
         };
     };
     listTokens: {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BlockList } from 'node:net';
 import { parseCidrList } from './util/outbound-guard';
+import { parseTrustProxy, type TrustProxy } from './util/trust-proxy';
 
 /**
  * Runtime configuration, read once from the environment and frozen.
@@ -63,7 +64,14 @@ export interface Config {
    * util/outbound-guard.ts); loopback, link-local and private ranges are refused otherwise.
    */
   readonly outboundAllowCidrs: BlockList;
+  /**
+   * Which proxies in front of the TSP to believe about the caller's address (`OPENTSP_TRUST_PROXY`,
+   * Express's `trust proxy`): `false` (the socket peer is the caller), a hop count, or the
+   * proxies' addresses / CIDR blocks. Decides the source the token endpoint's limits count by.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
 export interface PushConfig {
@@ -113,7 +121,10 @@ export interface IdentityConfig {
   readonly scryptLog2N: number;
   /** Full reload of the in-memory client registry (a fallback to LISTEN/NOTIFY). */
   readonly registryRefreshMs: number;
-  /** Per endpoint class; `auth` is per client id, `authIp` per IP on the token endpoint. */
+  /**
+   * Per endpoint class. On the token endpoint, `auth` counts *failed* client authentications
+   * per (client id, source address) and `authIp` all requests per source address.
+   */
   readonly rateLimits: Readonly<Record<'auth' | 'authIp' | 'guessable' | 'hot' | 'default', RateLimitPolicy>>;
 }
 
@@ -195,6 +206,14 @@ function outboundAllowVar(env: Env): BlockList {
   }
 }
 
+function trustProxyVar(env: Env): TrustProxy {
+  try {
+    return parseTrustProxy(env.OPENTSP_TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError(`OPENTSP_TRUST_PROXY must be ${(err as Error).message}`);
+  }
+}
+
 function pushConfig(env: Env): PushConfig {
   const receiptMaxTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_MAX_TTL_SECONDS', 3_600, 60, 3_600);
   const receiptDefaultTtlSeconds = intVar(env, 'OPENTSP_PUSH_RECEIPT_TTL_SECONDS', Math.min(900, receiptMaxTtlSeconds), 60, 3_600);
@@ -268,6 +287,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }),
     push: pushConfig(env),
     outboundAllowCidrs: outboundAllowVar(env),
+    trustProxy: trustProxyVar(env),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({

@@ -1,8 +1,15 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { luhnCheckDigit } from '../../../services/tsp/src/domain/card/luhn';
 
-/** Strings that must never come back verbatim: reflected markup and SQL (OWASP A03:2021). */
-export const ECHO_MARKERS = ['<script>x</script>', "' OR 1=1 --"] as const;
+/**
+ * Strings that must never come back verbatim: reflected markup (OWASP A03:2021). Problems quote
+ * a field name as written (issue 16: `'tokenLocation'`, not `%27tokenLocation%27`), so SQL text
+ * may come back inside a JSON string, where nothing executes it; markup comes back only as
+ * JSON escapes (`\u003c`), so a body sniffed as HTML holds no tag.
+ */
+export const ECHO_MARKERS = ['<script>x</script>'] as const;
+/** Injection text the fuzzer plants (its echo inside JSON is harmless, see ECHO_MARKERS). */
+const SQL_MARKER = "' OR 1=1 --";
 
 function luhnPan(body: string): string {
   return body + luhnCheckDigit(body);
@@ -14,6 +21,7 @@ export const FUZZ_PANS: readonly string[] = [luhnPan('621300990000123'), luhnPan
 /** Hostile strings: markers, card numbers, unicode edge cases, injection and traversal payloads. */
 export const HOSTILE_STRINGS: readonly string[] = [
   ...ECHO_MARKERS,
+  SQL_MARKER,
   ...FUZZ_PANS,
   `card ${FUZZ_PANS[0]} here`,
   '"><img src=x onerror=alert(1)>',
@@ -42,7 +50,7 @@ export const hostileString: Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.constantFrom(300, 4_096, 20_000, 60_000).map((n) => 'A'.repeat(n)) },
-  { weight: 1, arbitrary: fc.constantFrom(...ECHO_MARKERS).map((m) => m.repeat(50)) },
+  { weight: 1, arbitrary: fc.constantFrom(...ECHO_MARKERS, SQL_MARKER).map((m) => m.repeat(50)) },
 );
 
 /** Values of the wrong type for wherever they land. */

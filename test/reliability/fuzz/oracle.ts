@@ -18,7 +18,9 @@ export function judge(req: FuzzRequest, res: FuzzResponse, problemCodes: Readonl
   const broken: string[] = [];
   if (res.status >= 500 && !(res.status === 501 && parseCode(res.body) === 'not_implemented')) broken.push(`5xx: ${res.status} ${parseCode(res.body) ?? ''}`);
   if (res.status >= 400) {
-    if (!/^application\/problem\+json/.test(res.contentType)) broken.push(`error without problem+json (${res.contentType})`);
+    // The token endpoint answers RFC 6749 §5.2 errors (application/json with `error`), the problem members alongside.
+    const oauth = req.url.split('?')[0] === '/oauth2/token';
+    if (!(oauth ? /^application\/json/ : /^application\/problem\+json/).test(res.contentType)) broken.push(`error of the wrong media type (${res.contentType})`);
     let problem: Record<string, unknown> | undefined;
     try {
       problem = JSON.parse(res.body) as Record<string, unknown>;
@@ -29,6 +31,7 @@ export function judge(req: FuzzRequest, res: FuzzResponse, problemCodes: Readonl
       if (typeof problem.code !== 'string' || !problemCodes.has(problem.code)) broken.push(`problem code not in the enum: ${String(problem.code)}`);
       if (problem.status !== res.status) broken.push(`problem.status ${String(problem.status)} != ${res.status}`);
       if (typeof problem.type !== 'string' || typeof problem.title !== 'string') broken.push('problem without type/title');
+      if (oauth && (typeof problem.error !== 'string' || typeof problem.error_description !== 'string')) broken.push('token endpoint error without error/error_description');
       if (!problem.requestId || problem.requestId !== res.requestIdHeader) broken.push('problem.requestId != X-Request-Id');
       if (/\bat .+\.(ts|js):\d+|node_modules|\bSELECT\b.+\bFROM\b|\bINSERT INTO\b|\bUPDATE\b.+\bSET\b/i.test(res.body)) broken.push('internals (stack/SQL) in a problem');
     }

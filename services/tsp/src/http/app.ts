@@ -14,6 +14,7 @@ import { verifyJsonDepth } from './json-depth';
 import { idempotency } from './idempotency';
 import { idempotencyOptions } from './idempotency-store';
 import { loadOpenApiSpec } from './openapi-spec';
+import { useOAuthErrors } from './problem';
 import { requestId } from './request-id';
 import { consoleRoutes } from './routes/console.routes';
 import { systemRoutes } from './routes/system.routes';
@@ -34,10 +35,14 @@ export function createApp(deps: AppDependencies): Express {
   const { config, logger, database, metrics, services } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Which X-Forwarded-For hops to believe (OPENTSP_TRUST_PROXY): `req.ip` is the source
+  // address the token endpoint's limits count by, so only configured proxies may set it.
+  app.set('trust proxy', config.trustProxy === false ? false : typeof config.trustProxy === 'number' ? config.trustProxy : [...config.trustProxy]);
   app.set('query parser', 'simple');
 
   app.use(requestId);
+  // RFC 6749 §5.2: token endpoint errors are application/json with `error` (problem.ts).
+  app.use('/oauth2/token', useOAuthErrors);
   app.use(
     pinoHttp({
       logger,

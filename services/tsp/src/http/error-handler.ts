@@ -108,13 +108,14 @@ export const notImplemented: RequestHandler = (req, res) => {
 
 /**
  * Request text (a path, an unknown field or parameter name) made safe to put in a problem:
- * markup and quote characters percent-encoded (as in a URI fragment, RFC 3986 §2.1), any
- * 12–19 digit run — possibly a PAN — masked (PCI DSS 3.4.1), and the length capped. The
- * caller still learns *where* the request failed, without the TSP reflecting its input.
+ * any 12–19 digit run — possibly a PAN — masked (PCI DSS 3.4.1), control characters dropped
+ * and the length capped. Quotes and markup stay as written, so `must have required property
+ * 'tokenLocation'` reads as English: the body is JSON (never rendered as HTML; sendProblem
+ * writes `<`, `>` and `&` as JSON escapes), and the console shows it as text.
  */
 function unechoed(text: string): string {
   return text
     .slice(0, 300)
     .replace(/[0-9]{12,19}/g, (digits) => `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`)
-    .replace(/[<>&'`\\\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+    .replace(/[\u0000-\u001f\u007f]/g, '');
 }

@@ -1,10 +1,13 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { TspError, type ProblemCode } from '../domain/errors';
 import { PROBLEM_STATUS, PROBLEM_TITLE } from './problem-codes';
 
 /**
  * RFC 9457 problem details. Every error the API returns has this shape and the
  * `application/problem+json` media type; `code` is the stable, machine-readable part.
+ * The token endpoint is the exception: OAuth 2 clients read its errors as RFC 6749 §5.2
+ * `application/json` with `error` / `error_description`, so there the same body carries
+ * those members too and is sent as `application/json`.
  */
 export interface Problem {
   type: string;
@@ -35,8 +38,36 @@ export function problemFor(
   };
 }
 
+/** Marks the response as the token endpoint's: its errors are sent as OAuth 2 errors. */
+export const useOAuthErrors: RequestHandler = (req, res, next) => {
+  // Mounted at /oauth2/token: `/` is the endpoint itself, not a longer path under it.
+  if (req.path === '/') res.locals.oauthErrors = true;
+  next();
+};
+
+/**
+ * The RFC 6749 §5.2 `error` of a problem that has none (refused before the endpoint ran:
+ * contract validation, body parsing, rate limits). 429 and 503 borrow `temporarily_unavailable`
+ * and 500 `server_error` from §4.1.2.1, the codes OAuth 2 libraries know for those states.
+ */
+function oauthErrorOf(status: number): string {
+  if (status === 429 || status === 503) return 'temporarily_unavailable';
+  return status >= 500 ? 'server_error' : 'invalid_request';
+}
+
+// JSON escapes for markup characters: a JSON reader gets the text back unchanged, while a
+// browser sniffing the body as HTML finds no tag to run. Nothing else is altered.
+const MARKUP_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
+
 export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  let body: Record<string, unknown> = problem;
+  let type = 'application/problem+json';
+  if (res.locals.oauthErrors === true) {
+    const error = typeof problem.error === 'string' ? problem.error : oauthErrorOf(problem.status);
+    body = { ...problem, error, error_description: problem.error_description ?? problem.detail ?? problem.title };
+    type = 'application/json';
+  }
+  res.status(problem.status).type(type).send(JSON.stringify(body).replace(/[<>&]/g, (c) => MARKUP_ESCAPES[c] as string));
 }
 
 export function problemFromError(err: TspError, requestId: string | undefined, instance: string): Problem {

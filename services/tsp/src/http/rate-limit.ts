@@ -13,48 +13,30 @@ import { principalOf } from './auth';
  *
  * | class | endpoints | key | store |
  * |---|---|---|---|
- * | `auth` | `POST /oauth2/token` | client id AND caller IP (two quotas) | Postgres: exact across processes, bounds secret guessing |
+ * | `authIp` | `POST /oauth2/token` | caller IP (source address, see `OPENTSP_TRUST_PROXY`) | Postgres: exact across processes, bounds floods |
  * | `guessable` | push receipt redemption, OTP confirm | client | Postgres: exact across processes |
  * | `hot` | detokenize, payment credentials | client | memory, per process (no DB round trip) |
  * | `default` | everything else | client, or IP when anonymous | memory, per process |
  *
  * Per-process quotas are budgets per process: with N processes a client may get N times the
  * quota (docs/access-control.md). Limits come from config (`OPENTSP_RATE_LIMIT_<CLASS>`).
+ *
+ * Secret guessing at the token endpoint is bounded by the domain, which alone knows whether an
+ * attempt failed: `auth` counts *failed* authentications per (client id, source), so a quota
+ * spent before authentication, keyed on an id anyone can claim, cannot lock a client out
+ * (domain/identity/token-failure-budget.ts).
  */
-type LimitClass = 'auth' | 'authIp' | 'guessable' | 'hot' | 'default';
+type LimitClass = 'authIp' | 'guessable' | 'hot' | 'default';
 
 const HOT_OPERATIONS = new Set(['detokenize', 'createPaymentCredentials']);
-const CLIENT_ID = /^cli_[A-Za-z0-9]{16,40}$/;
 
 function classOf(req: Request): LimitClass {
   const operationId = (req as Request & { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;
-  if (operationId === 'createAccessToken') return 'auth';
+  if (operationId === 'createAccessToken') return 'authIp';
   if (operationId === 'confirmVerification') return 'guessable';
   if (operationId === 'createToken' && typeof (req.body as { pushReceipt?: unknown } | undefined)?.pushReceipt === 'string') return 'guessable';
   if (operationId && HOT_OPERATIONS.has(operationId)) return 'hot';
   return 'default';
-}
-
-/** The client a token request claims to be (unverified: only a rate-limit key). */
-function claimedClientId(req: Request): string {
-  const header = req.get('authorization');
-  let claimed: unknown;
-  if (header && /^basic /i.test(header)) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    claimed = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
-  } else {
-    const form = (req.body ?? {}) as { client_id?: unknown; client_assertion?: unknown };
-    claimed = form.client_id;
-    if (claimed === undefined && typeof form.client_assertion === 'string') {
-      try {
-        claimed = (JSON.parse(Buffer.from(form.client_assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
-      } catch {
-        claimed = undefined;
-      }
-    }
-  }
-  // Arbitrary strings share one bucket: they cannot name a real client anyway.
-  return typeof claimed === 'string' && CLIENT_ID.test(claimed) ? claimed : 'unknown';
 }
 
 function setHeaders(res: Response, name: string, policy: RateLimitPolicy, state: RateLimiterRes): void {
@@ -66,11 +48,11 @@ function setHeaders(res: Response, name: string, policy: RateLimitPolicy, state:
 export function rateLimit(_services: Services, ctx: ServiceContext): RequestHandler {
   const policies = ctx.config.identity.rateLimits;
   const limiters = {} as Record<LimitClass, RateLimiterAbstract>;
-  for (const name of Object.keys(policies) as LimitClass[]) {
+  for (const name of ['authIp', 'guessable', 'hot', 'default'] as const) {
     const { points, seconds: duration } = policies[name];
     const keyPrefix = `opentsp:${name}`;
     limiters[name] =
-      name === 'auth' || name === 'authIp' || name === 'guessable'
+      name === 'authIp' || name === 'guessable'
         ? new RateLimiterPostgres({
             storeClient: ctx.database.pool,
             storeType: 'pool',
@@ -101,13 +83,12 @@ export function rateLimit(_services: Services, ctx: ServiceContext): RequestHand
   return async (req, res, next) => {
     const limitClass = classOf(req);
     const ip = `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
-    if (limitClass === 'auth') {
+    if (limitClass === 'authIp') {
       // The token endpoint is never replayed from the idempotency store (the next middleware):
       // its key is scoped to "anonymous", so a replay would hand one client's access token to
       // anyone repeating the key. Every call mints a fresh token instead (safe to retry).
       delete req.headers['idempotency-key'];
       await consume(res, 'authIp', ip, 'auth-ip');
-      await consume(res, 'auth', claimedClientId(req), 'auth');
     } else {
       await consume(res, limitClass, principalOf(res)?.clientId ?? ip, limitClass);
     }

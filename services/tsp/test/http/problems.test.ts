@@ -56,6 +56,16 @@ describe('errors are RFC 9457 problems with a stable code', () => {
     );
   });
 
+  it('words validation messages plainly: field names in quotes, not percent-encoded', async () => {
+    const res = await request(tsp.url).post('/v1/detokenize').send({ '<b>extra</b>': 1 });
+    expectProblem(res, 400, 'validation_failed');
+    const messages = (res.body.errors as Array<{ path: string; message: string }>).map((e) => `${e.path} ${e.message}`).join('\n');
+    expect(messages).toMatch(/must have required property 'tokenPan'/);
+    expect(res.text).not.toMatch(/%27|%22|%3C/);
+    // Markup is escaped as JSON escapes: a reader gets the text back, a sniffing browser no tags.
+    expect(res.text).not.toContain('<b>');
+  });
+
   it('answers an oversized body with payload_too_large', async () => {
     const res = await request(tsp.url)
       .post('/v1/detokenize')

@@ -30,6 +30,8 @@ describe('rate limits per client and endpoint class', () => {
       OPENTSP_RATE_LIMIT_HOT: '2/60',
       OPENTSP_RATE_LIMIT_AUTH: '2/60',
       OPENTSP_RATE_LIMIT_AUTH_IP: '8/60',
+      // The test client connects from 127.0.0.1: one trusted proxy hop names the caller in X-Forwarded-For.
+      OPENTSP_TRUST_PROXY: '1',
     });
     [wallet, otherWallet, acquirer] = await Promise.all([
       createTestClient(tsp, { role: 'wallet' }),
@@ -65,20 +67,45 @@ describe('rate limits per client and endpoint class', () => {
     expectRateLimited(await request(tsp.url).post('/v1/detokenize').set(bearer(token)).send(body), '"hot";q=2;w=60');
   });
 
-  it('limits the token endpoint per client id, even with the right secret', async () => {
+  const tokenCall = (clientId: string, secret: string, source: string) =>
+    request(tsp.url).post('/oauth2/token').type('form').set('X-Forwarded-For', source).set('Authorization', basicAuth(clientId, secret)).send('grant_type=client_credentials');
+
+  it('counts failed logins per client id and source: the right secret still gets tokens while the id is hammered', async () => {
     const target = await createTestClient(tsp, { role: 'admin' });
-    const call = () => request(tsp.url).post('/oauth2/token').type('form').set('Authorization', basicAuth(target.clientId, target.clientSecret)).send('grant_type=client_credentials');
-    expect((await call()).status).toBe(200);
-    expect((await call()).status).toBe(200);
-    expectRateLimited(await call(), '"auth";q=2;w=60');
+    // The attacker (behind the trusted proxy, as 203.0.113.66) spends the failure budget of 2 …
+    expect((await tokenCall(target.clientId, 'x'.repeat(43), '203.0.113.66')).status).toBe(401);
+    expect((await tokenCall(target.clientId, 'x'.repeat(43), '203.0.113.66')).status).toBe(401);
+    expectRateLimited(await tokenCall(target.clientId, 'x'.repeat(43), '203.0.113.66'), '"auth-failures";q=2;w=60');
+    // … and is refused even with the right secret, from that source …
+    expect((await tokenCall(target.clientId, target.clientSecret, '203.0.113.66')).status).toBe(429);
+    // … while the client itself, from its own address, is not locked out, and successes are not counted.
+    for (let i = 0; i < 4; i++) expect((await tokenCall(target.clientId, target.clientSecret, '198.51.100.7')).status).toBe(200);
   });
 
-  it('limits the token endpoint per IP across client ids (bounds secret guessing)', async () => {
-    // So far this file made 6 token requests from 127.0.0.1; the IP quota is 8.
-    const guess = (n: number) =>
-      request(tsp.url).post('/oauth2/token').type('form').set('Authorization', basicAuth(`cli_Guess${String(n).padStart(15, '0')}`, 'x'.repeat(43))).send('grant_type=client_credentials');
-    expect((await guess(1)).status).toBe(401);
-    expect((await guess(2)).status).toBe(401);
-    expectRateLimited(await guess(3), '"auth-ip";q=8;w=60');
+  it('limits token requests per source address across client ids (bounds floods)', async () => {
+    const guess = (n: number) => tokenCall(`cli_Guess${String(n).padStart(15, '0')}`, 'x'.repeat(43), '192.0.2.9');
+    for (let n = 0; n < 8; n++) expect((await guess(n)).status).toBe(401);
+    expectRateLimited(await guess(8), '"auth-ip";q=8;w=60');
+  });
+
+});
+
+describe('the token endpoint without a trusted proxy', () => {
+  let tsp: TestTsp;
+  beforeAll(async () => {
+    tsp = await startTestTsp({ OPENTSP_RATE_LIMIT_AUTH: '2/60' });
+  });
+  afterAll(async () => {
+    await tsp.services.identity.close();
+    await tsp.close();
+  });
+
+  it('ignores X-Forwarded-For: a forged source does not reset the failure count', async () => {
+    const target = await createTestClient(tsp, { role: 'admin' });
+    const forged = (n: number) =>
+      request(tsp.url).post('/oauth2/token').type('form').set('X-Forwarded-For', `203.0.113.${n}`).set('Authorization', basicAuth(target.clientId, 'x'.repeat(43))).send('grant_type=client_credentials');
+    expect((await forged(1)).status).toBe(401);
+    expect((await forged(2)).status).toBe(401);
+    expectRateLimited(await forged(3), '"auth-failures";q=2;w=60');
   });
 });

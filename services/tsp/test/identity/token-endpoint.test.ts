@@ -1,5 +1,6 @@
 import { KeySet, signJwt, type Key } from '@opentsp/crypto';
 import request from 'supertest';
+import { clientsRepository } from '../../src/store/clients.repository';
 import { basicAuth, bearer, createTestClient, createTestParties, tokenFor, type TestClient, type TestParties } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 
@@ -76,6 +77,21 @@ describe('POST /oauth2/token with client_secret_basic', () => {
     expect(b.headers['idempotent-replayed']).toBeUndefined();
     expect(claimsOf(a.body.access_token).sub).toBe(parties.wallet.clientId);
     expect(claimsOf(b.body.access_token).sub).toBe(parties.acquirer.clientId);
+  });
+
+  it('answers errors as RFC 6749 §5.2 JSON (application/json, error, error_description) with the problem fields', async () => {
+    const cases = [
+      { res: await postToken(tsp, { grant_type: 'client_credentials' }, basicAuth(parties.wallet.clientId, 'w'.repeat(43))), status: 401, error: 'invalid_client' },
+      { res: await postToken(tsp, { grant_type: 'password' }, basicAuth(parties.wallet.clientId, parties.wallet.clientSecret)), status: 400, error: 'unsupported_grant_type' },
+      // Refused by the contract validator before the endpoint runs: still an OAuth error body.
+      { res: await postToken(tsp, { scope: 'admin' }, basicAuth(parties.wallet.clientId, parties.wallet.clientSecret)), status: 400, error: 'invalid_request' },
+    ];
+    for (const { res, status, error } of cases) {
+      expect(res.status).toBe(status);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body).toMatchObject({ error, error_description: expect.any(String), status, code: expect.any(String), requestId: expect.any(String) });
+    }
+    expect(cases[0]?.res.headers['www-authenticate']).toBe('Basic realm="opentsp", error="invalid_client"');
   });
 
   it('refuses a scope the client does not have with invalid_scope', async () => {
@@ -236,6 +252,16 @@ describe('POST /oauth2/token with private_key_jwt (RFC 7523)', () => {
   it('refuses a replayed assertion (jti single-use)', async () => {
     const jwt = assertion();
     expect((await post(jwt)).status).toBe(200);
+    const replay = await post(jwt);
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('invalid_assertion');
+  });
+
+  it('keeps a used jti past the clock leeway: a replay after the expired-jti purge is still refused', async () => {
+    // exp 10 s ago: still accepted within the 30 s leeway, so the jti must outlive exp.
+    const jwt = assertion({ expiresIn: -10 });
+    expect((await post(jwt)).status).toBe(200);
+    await clientsRepository.purgeExpiredJtis(tsp.ctx.database.db);
     const replay = await post(jwt);
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe('invalid_assertion');

@@ -9,10 +9,16 @@ import type { Client } from './records';
  */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * How long a used `jti` is kept after the assertion's `exp`: the verifier accepts it until
+ * `exp` + the leeway, so the record must outlive that (RFC 7523 §3 item 7: single use), plus a
+ * margin for clock differences between TSP processes.
+ */
+const JTI_RETENTION_AFTER_EXP_SECONDS = CLOCK_TOLERANCE_SECONDS + 60;
 
 export interface VerifiedAssertion {
   jti: string;
-  /** When the `jti` may be forgotten (the assertion's `exp`). */
+  /** When the `jti` may be forgotten: after the last moment the assertion could be accepted. */
   expiresAt: Date;
 }
 
@@ -72,7 +78,7 @@ export function verifyClientAssertion(assertion: string, client: Client, audienc
   const now = Math.floor(Date.now() / 1000);
   if (claims.exp > now + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) throw new AssertionRejected('lifetime');
   if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 200) throw new AssertionRejected('jti');
-  return { jti: claims.jti, expiresAt: new Date(claims.exp * 1000) };
+  return { jti: claims.jti, expiresAt: new Date((claims.exp + JTI_RETENTION_AFTER_EXP_SECONDS) * 1000) };
 }
 
 // A key no client holds: unknown clients get an assertion check of the same cost (one ES256

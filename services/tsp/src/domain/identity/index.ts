@@ -13,6 +13,7 @@ import { IssuerAdmin } from './issuers';
 import { RegistryCache, type IdentityRegistry } from './registry';
 import { startRegistrySync } from './registry-sync';
 import { listEligibleRequestors, type TokenRequestorList } from './requestors';
+import { TokenFailureBudget } from './token-failure-budget';
 import { grantClientCredentials, type OAuthTokenResponse, type TokenRequest } from './token-endpoint';
 
 export type { IdentityRegistry } from './registry';
@@ -72,7 +73,11 @@ export async function createIdentityServices(ctx: ServiceContext, vault: VaultSe
   const sync = await startRegistrySync(database, cache, logger, { refreshIntervalMs: settings.registryRefreshMs, listen: true });
   const accessTokens = createAccessTokens({ keyRing: vault.keyRing, issuer: config.publicUrl, ttlSeconds: settings.accessTokenTtlSeconds, registry: cache });
   const sandbox = config.mode === 'sandbox';
-  const purge = setInterval(() => void clientsRepository.purgeExpiredJtis(database.db).catch(() => undefined), 10 * 60_000);
+  const failureBudget = new TokenFailureBudget(settings.rateLimits.auth);
+  const purge = setInterval(() => {
+    void clientsRepository.purgeExpiredJtis(database.db).catch(() => undefined);
+    void failureBudget.purge(database.db).catch(() => undefined);
+  }, 10 * 60_000);
   purge.unref();
   const close = async () => {
     detach();
@@ -90,7 +95,7 @@ export async function createIdentityServices(ctx: ServiceContext, vault: VaultSe
     issuers: new IssuerAdmin({ uow, audit, cache, sandbox, defaultBinControllerId: defaultBinControllerId(config) }),
     grantToken: (request) =>
       grantClientCredentials(
-        { db: database.db, audit, accessTokens, scryptCost, logger, assertionAudiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl] },
+        { db: database.db, audit, accessTokens, scryptCost, logger, failureBudget, assertionAudiences: [`${config.publicUrl}/oauth2/token`, config.publicUrl] },
         request,
       ),
     listEligibleRequestors: (principal, query) => listEligibleRequestors(database.db, principal, query),

@@ -9,6 +9,7 @@ import type { AccessTokens } from './access-tokens';
 import { AssertionRejected, assertionIssuer, rejectUnknownClientAssertion, verifyClientAssertion } from './client-assertion';
 import { verifyClientSecret, type ScryptCost } from './client-secrets';
 import { clientFromRow } from './records';
+import type { TokenFailureBudget } from './token-failure-budget';
 
 type OAuthError = NonNullable<components['schemas']['Problem']['error']>;
 export type OAuthTokenResponse = components['schemas']['OAuthTokenResponse'];
@@ -19,6 +20,8 @@ export interface TokenRequest {
   /** The form fields (already validated against `OAuthTokenRequest`). */
   form: Record<string, unknown>;
   requestId?: string;
+  /** The caller's address (behind trusted proxies, the one they name): the failure budget's key. */
+  source?: string;
 }
 
 export interface TokenEndpointDeps {
@@ -29,6 +32,8 @@ export interface TokenEndpointDeps {
   /** Accepted `aud` of client assertions: the token endpoint URL and the issuer URL. */
   assertionAudiences: readonly string[];
   logger: Logger;
+  /** Failed authentications per (client id, source); see token-failure-budget.ts. */
+  failureBudget: TokenFailureBudget;
 }
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -73,7 +78,20 @@ export async function grantClientCredentials(deps: TokenEndpointDeps, request: T
   if (basic && assertion) {
     throw oauthError('validation_failed', 'invalid_request', 'Use exactly one client authentication method.');
   }
-  const row = basic ? await authenticateBasic(deps, basic, request) : assertion ? await authenticateAssertion(deps, assertion, form, request) : undefined;
+  // Checked before any work on the credentials, keyed on the id they claim and the source:
+  // a source that spent its failures for this id is refused; other sources are not affected.
+  const claimed = basic || assertion ? claimedClientId(basic, assertion) : undefined;
+  const source = request.source ?? 'unknown';
+  if (claimed) await deps.failureBudget.check(deps.db, claimed, source);
+  let row: ClientRow | undefined;
+  try {
+    row = basic ? await authenticateBasic(deps, basic, request) : assertion ? await authenticateAssertion(deps, assertion, form, request) : undefined;
+  } catch (err) {
+    if (claimed && err instanceof AccessError && (err.code === 'invalid_client' || err.code === 'invalid_assertion')) {
+      throw (await deps.failureBudget.recordFailure(deps.db, claimed, source)) ?? err;
+    }
+    throw err;
+  }
   if (!row) throw oauthError('invalid_client', 'invalid_client', BAD_CLIENT);
   if (row.status === 'suspended') {
     deny(deps, row.id, 'suspended', request);
@@ -82,6 +100,12 @@ export async function grantClientCredentials(deps: TokenEndpointDeps, request: T
   const granted = grantedScopes(row, form.scope);
   const issued = deps.accessTokens.issue(clientFromRow(row), granted);
   return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+}
+
+/** The client id the credentials claim (unverified; ids of the wrong form share one key). */
+function claimedClientId(basic: string | undefined, assertion: string | undefined): string {
+  const claimed = basic ? parseBasic(basic)?.clientId : assertion ? assertionIssuer(assertion) : undefined;
+  return claimed && CLIENT_ID.test(claimed) ? claimed : 'unknown';
 }
 
 function grantedScopes(row: ClientRow, requested: unknown): Scope[] {

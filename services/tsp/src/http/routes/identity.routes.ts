@@ -9,9 +9,9 @@ import { issuerRequestorsRoutes } from './issuer-requestors.routes';
 import { oauthRoutes } from './oauth.routes';
 
 /** HTTP routes of the identity area: the token endpoint, the admin registry, eligible wallets. */
-export function identityRoutes(services: Services, _ctx: ServiceContext): Router {
+export function identityRoutes(services: Services, ctx: ServiceContext): Router {
   const router = Router();
-  router.use(oauthRoutes(services));
+  router.use(oauthRoutes(services, ctx));
   router.use(adminClientsRoutes(services));
   router.use(adminIssuersRoutes(services));
   router.use(issuerRequestorsRoutes(services));
