@@ -6,6 +6,7 @@ import type { ServiceContext } from './context';
 import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
+import { flushTraces } from './observability/tracing';
 import { openDatabase, type DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { migrateToLatest } from './store/migrate';
@@ -73,6 +74,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
       await database.close();
       await embedded?.stop();
       logger.info('stopped');
+      await flushTraces();
     })());
   return { url, port, logger, database, stop };
 }

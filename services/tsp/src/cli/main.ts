@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: tracing must patch http, express, pg and pino before anything loads them.
+import '../observability/tracing-preload';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../observability/logger';

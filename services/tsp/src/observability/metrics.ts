@@ -8,6 +8,8 @@ import type { RequestHandler } from 'express';
 export interface Metrics {
   readonly registry: client.Registry;
   readonly httpRequests: client.Histogram<'method' | 'route' | 'status'>;
+  /** Risk engine outcomes by decision kind: the dashboard's decline rate and its alert. */
+  readonly riskDecisions: client.Counter<'kind' | 'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -20,7 +22,13 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, httpRequests };
+  const riskDecisions = new client.Counter({
+    name: 'opentsp_risk_decisions_total',
+    help: 'Risk engine decisions by kind (provisioning, push_redemption, detokenization) and outcome (approve, step_up, decline)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests, riskDecisions };
 }
 
 /**

@@ -92,10 +92,19 @@ export async function createRiskServices(ctx: ServiceContext, audit: AuditLog): 
   await seedDefaultRules(uow, audit);
   const book = new RuleBook(ctx.database, ctx.logger);
   await book.refresh(true);
+  const count = (d: RiskDecision) => ctx.metrics.riskDecisions.inc({ kind: d.kind, outcome: d.outcome });
   return {
-    decide: (tx, request) => decide(book, tx, request),
+    async decide(tx, request) {
+      const decision = await decide(book, tx, request);
+      count(decision);
+      return decision;
+    },
     detokenizationCounter,
-    evaluateCountedDetokenization: (request, counts, now) => evaluateCountedDetokenization(book, request, counts, now),
+    async evaluateCountedDetokenization(request, counts, now) {
+      const evaluated = await evaluateCountedDetokenization(book, request, counts, now);
+      count(evaluated.decision);
+      return evaluated;
+    },
     recordEvent,
     async completeDecision(tx, decisionId, update) {
       if (!(await riskDecisionsRepository.complete(tx, decisionId, update))) {

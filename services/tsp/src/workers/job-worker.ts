@@ -2,6 +2,7 @@ import { Logger as GraphileLogger, makeWorkerUtils, run, type Task, type TaskLis
 import type { Pool, PoolClient } from 'pg';
 import type { StopFn } from '../context';
 import type { Logger } from '../observability/logger';
+import { inJobSpan } from '../observability/tracing';
 import { JOB_QUEUE_SCHEMA } from '../store/job-queue.repository';
 
 /** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
@@ -89,7 +90,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     [GC_TASK]: async () => utils.cleanup({ tasks: ['GC_JOB_QUEUES'] }),
   };
   for (const [identifier, handler] of Object.entries(options.handlers)) {
-    const task: Task = async (payload) => handler(payload);
+    const task: Task = async (payload, helpers) => inJobSpan(identifier, helpers.job.attempts, () => handler(payload));
     taskList[identifier] = task;
   }
   const scheduled = options.scheduled ?? [];
