@@ -24,6 +24,11 @@ export interface DetokenizeDeps {
   risk: RiskPort;
   /** Counts outcomes (`granted` or the refusal code). */
   onOutcome?: (outcome: string) => void;
+  /**
+   * The calendar clock of the token expiry check. Risk windows and the cryptogram's lifetime
+   * keep real time: they are stamped by the database's now().
+   */
+  clock: () => Date;
 }
 
 /** Facts gathered along the way, for the audit entry of a refusal. */
@@ -114,7 +119,7 @@ async function run(
       throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
     }
     const token = usableTokenOf(row);
-    assertTokenUsable(token);
+    assertTokenUsable(token, deps.clock());
     assertChannelInDomain(token, tx.channel);
     assertCallerServesMerchant(deps, principal, tx.merchantId);
     assertMerchantInTokenDomain(token, tx.merchantId);

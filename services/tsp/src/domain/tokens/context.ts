@@ -14,4 +14,6 @@ export interface TokenContext {
   readonly logger: Logger;
   /** Checks the issuer's decision and OTP-delivery URLs before each call (SSRF guard). */
   readonly outbound: OutboundGuard;
+  /** The calendar clock of token expiry decisions (ServiceContext.clock). */
+  readonly clock: () => Date;
 }

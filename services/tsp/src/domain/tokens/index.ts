@@ -1,6 +1,6 @@
 import type { components } from '@opentsp/api-types';
 import type { CoreServices } from '../../compose';
-import type { ServiceContext, StopFn } from '../../context';
+import { clockOf, type ServiceContext, type StopFn } from '../../context';
 import type { TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
 import type { Principal } from '../principal';
@@ -80,7 +80,7 @@ export interface TokenServices {
 }
 
 export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config) };
+  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx) };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
