@@ -64,6 +64,7 @@ export async function createPaymentServices(
     risk: ports.risk,
     onOutcome: (outcome: string) => outcomes.inc({ outcome }),
     clock: clockOf(ctx),
+    expiryGraceMs: ctx.config.tokenExpiry.graceDays * 86_400_000,
   };
   const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
   return {

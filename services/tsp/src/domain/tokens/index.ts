@@ -80,7 +80,7 @@ export interface TokenServices {
 }
 
 export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx) };
+  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx), expiry: ctx.config.tokenExpiry };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
