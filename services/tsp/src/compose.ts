@@ -115,7 +115,8 @@ export function featureRouters(services: Services, ctx: ServiceContext): Router[
 
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
 export function startBackgroundWork(services: Services): StopFn {
-  const webhookWorker = services.webhooks.start();
+  // One job worker runs webhook delivery and the tokens area's scheduled expiry renewal.
+  const webhookWorker = services.webhooks.start(services.tokens.jobs);
   const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
   return async () => {
     await Promise.all(stops.map((stop) => stop()));

@@ -7,6 +7,12 @@ import { JOB_QUEUE_SCHEMA } from '../store/job-queue.repository';
 /** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
 export type JobHandler = (payload: unknown) => Promise<void>;
 
+/** Work another area runs on this worker: handlers by task name, and graphile crontab lines for them. */
+export interface BackgroundJobs {
+  handlers: Record<string, JobHandler>;
+  crontab: readonly string[];
+}
+
 export interface JobWorkerOptions {
   /** The service's pool (graphile-worker holds one connection of it for LISTEN). */
   pool: Pool;
@@ -16,6 +22,11 @@ export interface JobWorkerOptions {
   /** How often to look for jobs that became due (retries); new jobs arrive by LISTEN/NOTIFY. */
   pollIntervalMs: number;
   handlers: Record<string, JobHandler>;
+  /**
+   * More graphile crontab lines (tasks of `handlers`). graphile-worker's cron schedules each
+   * tick once across every process sharing the database (its `known_crontabs` row is claimed).
+   */
+  crontab?: readonly string[];
   /**
    * A job (or named queue) locked for longer than this is taken to belong to a dead process
    * and is unlocked for another worker. Must exceed the longest run of any handler.
@@ -89,7 +100,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     noHandleSignals: true,
     logger: glogger,
     taskList,
-    crontab: CRONTAB,
+    crontab: [CRONTAB, ...(options.crontab ?? [])].join('\n'),
   });
   // Sweep at start (a restart after a crash) and then a few times per lease.
   let sweeping: Promise<void> = Promise.resolve();

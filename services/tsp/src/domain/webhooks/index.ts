@@ -5,7 +5,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { Executor } from '../../store/transaction';
 import { unitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import { startJobWorker } from '../../workers/job-worker';
+import { startJobWorker, type BackgroundJobs } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { listDeliveries, redeliver, type DeliveryFilter, type WebhookDeliveryList } from './deliveries-admin';
 import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies, type WebhookMetrics } from './delivery';
@@ -52,8 +52,11 @@ export interface WebhookServices {
   listDeliveries(filter: DeliveryFilter, page: { limit: number; cursor?: string }): Promise<WebhookDeliveryList>;
   /** Admin: redeliver (`delivery_not_found`, `delivery_in_progress`); audited as `webhook.redeliver`. */
   redeliver(principal: Principal, deliveryId: string, requestId?: string): Promise<WebhookDeliveryView>;
-  /** Starts the delivery worker; resolves to its stop function (which waits for in-flight deliveries). */
-  start(): Promise<StopFn>;
+  /**
+   * Starts the delivery worker (the service's one job worker), with other areas' scheduled
+   * `jobs` if given; resolves to its stop function (which waits for in-flight jobs).
+   */
+  start(jobs?: BackgroundJobs): Promise<StopFn>;
 }
 
 export interface WebhookServiceOptions {
@@ -110,7 +113,7 @@ export async function createWebhookServices(
     emit: emitWebhook,
     listDeliveries: (filter, page) => listDeliveries(uow, filter, page),
     redeliver: (principal, deliveryId, requestId) => redeliver({ uow, audit }, principal, deliveryId, requestId),
-    start: () =>
+    start: (jobs) =>
       startJobWorker({
         pool: ctx.database.pool,
         logger: ctx.logger,
@@ -120,11 +123,13 @@ export async function createWebhookServices(
         // means the worker holding the lock is gone (see startJobWorker).
         staleLockMs: 2 * ctx.config.webhooks.timeoutMs + 15_000,
         handlers: {
+          ...jobs?.handlers,
           [DELIVER_TASK]: async (payload) => {
             const { deliveryId } = payload as { deliveryId?: unknown };
             if (typeof deliveryId === 'string') await attemptDelivery(deps, deliveryId);
           },
         },
+        ...(jobs ? { crontab: jobs.crontab } : {}),
       }),
   };
 }
