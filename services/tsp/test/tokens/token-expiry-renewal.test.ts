@@ -105,6 +105,18 @@ describe('scheduled token expiry renewal', () => {
     }
   });
 
+  it('queues the next run at once when a run spends its budget with tokens left', async () => {
+    const refs = (await Promise.all([0, 1, 2].map(() => token({ tokenExpiry: monthsFrom(now, 0) })))).map((t) => t.tokenRef);
+    const queued = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where task_identifier = ${RENEWAL_TASK}`.execute(tsp.db.db)).rows[0]?.n;
+
+    expect(await tsp.services.tokens.renewExpiringTokens({ batchSize: 2, maxBatches: 1 })).toBe(2);
+    expect(await queued()).toBe(1);
+    expect(await tsp.services.tokens.renewExpiringTokens({ batchSize: 2, maxBatches: 1 })).toBe(1);
+    expect(await queued()).toBe(1);
+    for (const ref of refs) expect((await stored(ref)).previous_token_exp_month).not.toBeNull();
+  });
+
   it('runs on the service job worker: the hourly schedule is registered and a queued run renews', async () => {
     const t = await token({ tokenExpiry: monthsFrom(now, 0) });
     let stop: StopFn | undefined;

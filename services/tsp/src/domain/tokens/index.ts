@@ -17,7 +17,7 @@ import { createPushedToken, type PushedTokenInput } from './pushed-token';
 import { getIssuerToken, getToken, listIssuerTokens, listTokens, type IssuerTokenSearch, type Page } from './queries';
 import { issuerTokenHistory } from './token-history';
 import { tokenBinUsage } from './token-bin-usage';
-import { renewExpiringTokens, RENEWAL_CRONTAB, RENEWAL_TASK } from './token-expiry';
+import { renewExpiringTokens, RENEWAL_CRONTAB, RENEWAL_TASK, type RenewalOptions } from './token-expiry';
 import type { Token } from './token-view';
 import { outboundGuardFor } from '../../util/outbound-guard';
 
@@ -81,7 +81,7 @@ export interface TokenServices {
    * Renews the expiry of every live token nearing it whose card runs longer, announcing each
    * (`token.updated`); the scheduled job's body, idempotent. Returns how many were renewed.
    */
-  renewExpiringTokens(): Promise<number>;
+  renewExpiringTokens(options?: RenewalOptions): Promise<number>;
   /** The area's scheduled jobs (expiry renewal, hourly), run by the service's job worker. */
   readonly jobs: BackgroundJobs;
   /** Background work of the area, if any; resolves to its stop. */
@@ -108,7 +108,7 @@ export async function createTokenServices(ctx: ServiceContext, core: CoreService
     issuerCardLifecycle: (principal, cardRef, transition, input, requestId) => issuerCardLifecycle(tc, principal, cardRef, transition, input, requestId),
     registerCard: (principal, request, requestId) => registerCard(tc, principal, request, requestId),
     updateCard: (principal, cardRef, encryptedCard, requestId) => updateCard(tc, principal, cardRef, encryptedCard, requestId),
-    renewExpiringTokens: () => renewExpiringTokens(tc),
+    renewExpiringTokens: (options) => renewExpiringTokens(tc, options),
     jobs: {
       handlers: {
         [RENEWAL_TASK]: async () => {

@@ -1,3 +1,4 @@
+import { jobQueueRepository } from '../../store/job-queue.repository';
 import type { TokenRow } from '../../store/tokens.repository';
 import { tokenExpiryRepository, type Expiry } from '../../store/token-expiry.repository';
 import type { Executor } from '../../store/transaction';
@@ -19,7 +20,17 @@ export const RENEWAL_CRONTAB = `17 * * * * ${RENEWAL_TASK} ?max=1`;
 
 /** Tokens renewed per transaction (each one a row lock, an audit entry and an outbox event). */
 const RENEWAL_BATCH = 100;
+/**
+ * Batches per run: a run must stay well within the job worker's stale-lock time (about 35 s
+ * by default, see startJobWorker); a run that stops with tokens left queues the next at once.
+ */
+const RENEWAL_BATCHES_PER_RUN = 10;
 const DAY_MS = 86_400_000;
+
+export interface RenewalOptions {
+  batchSize?: number;
+  maxBatches?: number;
+}
 
 /**
  * Recomputes a token's expiry from its card's (the card's, capped at three years from `now`:
@@ -53,14 +64,17 @@ function monthIndexOf(at: Date): number {
  * another process holds are skipped, so two workers never renew or announce one token twice.
  * Returns how many tokens were renewed.
  */
-export async function renewExpiringTokens(ctx: TokenContext): Promise<number> {
+export async function renewExpiringTokens(ctx: TokenContext, options: RenewalOptions = {}): Promise<number> {
+  const batchSize = options.batchSize ?? RENEWAL_BATCH;
+  const maxBatches = options.maxBatches ?? RENEWAL_BATCHES_PER_RUN;
   const now = ctx.clock();
   const horizonMonth = monthIndexOf(new Date(now.getTime() + ctx.expiry.renewalLeadDays * DAY_MS)) - 1;
   const cause: Cause = { actor: 'tsp' };
   let total = 0;
-  for (;;) {
+  for (let batch = 1; ; batch += 1) {
+    const lastBatch = batch >= maxBatches;
     const { seen, renewed } = await ctx.uow.transaction(async (tx) => {
-      const rows = await tokenExpiryRepository.expiringWithLaterCard(tx, horizonMonth, RENEWAL_BATCH);
+      const rows = await tokenExpiryRepository.expiringWithLaterCard(tx, horizonMonth, batchSize);
       let count = 0;
       for (const row of rows) {
         const result = await renewTokenExpiry(tx, row, { expMonth: row.card_exp_month, expYear: row.card_exp_year }, now);
@@ -77,10 +91,15 @@ export async function renewExpiringTokens(ctx: TokenContext): Promise<number> {
         });
         count += 1;
       }
+      // The run's budget is spent with tokens likely left: the next run is queued with this
+      // batch (one pending follow-up at most: the job key), not an hour later.
+      if (lastBatch && rows.length === batchSize && count > 0) {
+        await jobQueueRepository.add(tx, { task: RENEWAL_TASK, payload: {}, key: `${RENEWAL_TASK}:more` });
+      }
       return { seen: rows.length, renewed: count };
     });
     total += renewed;
     // A full batch that changed nothing would be selected again: stop rather than spin.
-    if (seen < RENEWAL_BATCH || renewed === 0) return total;
+    if (seen < batchSize || renewed === 0 || lastBatch) return total;
   }
 }
