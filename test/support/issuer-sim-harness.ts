@@ -78,9 +78,12 @@ export interface ProvisioningWorld {
  * its back-end client, and a wallet whose webhooks also go to the simulator (`/webhooks/wallet`).
  */
 export async function startProvisioningWorld(
-  options: { env?: Record<string, string>; standInDecision?: 'approve' | 'step_up' | 'decline' } = {},
+  options: { env?: Record<string, string>; standInDecision?: 'approve' | 'step_up' | 'decline'; clock?: () => Date } = {},
 ): Promise<ProvisioningWorld> {
-  const tsp = await startTestTsp({ OPENTSP_ISSUER_TIMEOUT_MS: '1000', OPENTSP_WEBHOOK_BACKOFF_BASE_MS: '200', ...options.env });
+  const tsp = await startTestTsp(
+    { OPENTSP_ISSUER_TIMEOUT_MS: '1000', OPENTSP_WEBHOOK_BACKOFF_BASE_MS: '200', ...options.env },
+    options.clock ? { clock: options.clock } : {},
+  );
   const sim = await startIssuerSim({ tspUrl: tsp.url });
   const stopWork = startBackgroundWork(tsp.services);
   const issuer = await createTestIssuer(tsp, {

@@ -42,9 +42,10 @@ export interface TestTsp {
 
 /**
  * The TSP app on its own fresh database, listening on a random local port, with its logs
- * captured. Use one per test file (beforeAll / afterAll).
+ * captured. Use one per test file (beforeAll / afterAll). `options.clock` moves the service's
+ * calendar (token expiry) without waiting.
  */
-export async function startTestTsp(env: Record<string, string> = {}): Promise<TestTsp> {
+export async function startTestTsp(env: Record<string, string> = {}, options: { clock?: () => Date } = {}): Promise<TestTsp> {
   const db = await createTestDatabase();
   // Each app gets its own sandbox keystore (vault keys), so test files never share key state.
   const keysDir = mkdtempSync(path.join(tmpdir(), 'opentsp-keys-'));
@@ -54,7 +55,7 @@ export async function startTestTsp(env: Record<string, string> = {}): Promise<Te
   );
   const logs = new CapturedLogs();
   const logger = createLogger({ level: config.logLevel, destination: logs.stream });
-  const ctx: ServiceContext = { config, logger, database: db, metrics: createMetrics() };
+  const ctx: ServiceContext = { config, logger, database: db, metrics: createMetrics(), ...(options.clock ? { clock: options.clock } : {}) };
   const services = await createServices(ctx);
   const app = createApp({ ...ctx, services });
   const server = await new Promise<Server>((resolve) => {

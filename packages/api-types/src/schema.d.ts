@@ -628,7 +628,7 @@ export interface paths {
         put?: never;
         /**
          * Update a card's PAN and/or expiry (reissue)
-         * @description Called by an issuer when a card is reissued (new expiry, or new PAN after loss). The vault entry is replaced; every token of the card keeps its token PAN and keeps working, and each token requestor gets `token.updated`. The new PAN must be in the caller's card BIN ranges. Errors: 403 `cross_tenant_access`; 404 `card_not_found`; 422 `jwe_invalid`, `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
+         * @description Called by an issuer when a card is reissued (new expiry, or new PAN after loss). The vault entry is replaced; every token of the card keeps its token PAN and keeps working, past the old card's expiry too: each live token's expiry is recomputed from the new card's (capped at three years ahead), and each token requestor gets `token.updated` (with `previousTokenExpiry` / `tokenExpiry` when the token expiry changed). The new PAN must be in the caller's card BIN ranges. Errors: 403 `cross_tenant_access`; 404 `card_not_found`; 422 `jwe_invalid`, `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
          */
         post: operations["updateCard"];
         delete?: never;
@@ -651,7 +651,9 @@ export interface paths {
          * @description Called by an acquirer (or a merchant allowed to detokenize) with the token PAN, token
          *     expiry, cryptogram, ATC and transaction data exactly as the wallet received them from
          *     `POST /v1/tokens/{tokenRef}/cryptograms`. The TSP checks, in order: token known and
-         *     `ACTIVE` and unexpired; caller allowed; domain (channel, merchant, requestor kind);
+         *     `ACTIVE` and unexpired, token expiry as presented (the token's, or the one its last
+         *     change replaced, within the grace window `OPENTSP_TOKEN_EXPIRY_GRACE_DAYS` after the
+         *     change: see `token.updated`); caller allowed; domain (channel, merchant, requestor kind);
          *     cryptogram valid for the token, ATC and transaction data; ATC never used before; risk
          *     rules. On success it answers with the funding PAN and expiry **encrypted as a JWE to the
          *     caller's registered key** (`A256GCMKW` under the caller's shared key, or `RSA-OAEP-256`
@@ -1240,7 +1242,7 @@ export interface webhooks {
         put?: never;
         /**
          * Event: token updated
-         * @description Sent to the token requestor and the issuer when a token's card data changed (card reissue: new funding PAN last 4 or expiry, new card art). The token PAN is unchanged.
+         * @description Sent to the token requestor and the issuer when a token's card data changed (card reissue: new funding PAN last 4 or expiry, new card art) or its own expiry was renewed (on reissue, or by the TSP when the token nears its expiry and its card runs longer). The token PAN is unchanged. When the token expiry changed, `data.previousTokenExpiry` and `data.tokenExpiry` carry the old and the new one; payment credentials carry the new one from then on, and detokenization accepts the old one for a grace window.
          */
         post: operations["onTokenUpdated"];
         delete?: never;
@@ -2699,6 +2701,10 @@ export interface components {
                 token: components["schemas"]["Token"];
                 previousStatus?: components["schemas"]["TokenStatus"];
                 reason?: components["schemas"]["LifecycleReason"];
+                /** @description `token.updated` when the token expiry changed: the expiry it replaced (detokenization still accepts it for a grace window). */
+                previousTokenExpiry?: components["schemas"]["Expiry"];
+                /** @description `token.updated` when the token expiry changed: the new expiry (the same as `token.tokenExpiry`). Present exactly when `previousTokenExpiry` is. */
+                tokenExpiry?: components["schemas"]["Expiry"];
                 cause?: {
                     /** @enum {string} */
                     actor: "token_requestor" | "issuer" | "tsp" | "cardholder";

@@ -64,6 +64,7 @@ export {
   verifyWebhook,
   signTestWebhook,
   generateTestWebhookKey,
+  tokenExpiryChange,
   SIGNATURE_HEADER,
   type WebhookEvent,
   type HeaderBag,

@@ -10,6 +10,8 @@ export type TokenList = Schema<'TokenList'>;
 export type TokenHistoryEntry = Schema<'TokenHistoryEntry'>;
 export type TokenHistoryPage = Schema<'TokenHistoryPage'>;
 export type Device = Schema<'Device'>;
+/** Card or token expiry (valid through the end of `month`). */
+export type Expiry = Schema<'Expiry'>;
 export type Channel = Schema<'Channel'>;
 export type TokenLocation = Schema<'TokenLocation'>;
 export type LifecycleReason = Schema<'LifecycleReason'>;

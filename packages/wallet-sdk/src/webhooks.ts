@@ -91,6 +91,27 @@ export async function verifyWebhook(rawBody: string | Uint8Array, headers: Heade
   return event as WebhookEvent;
 }
 
+type Expiry = components['schemas']['Expiry'];
+
+/**
+ * The token expiry change a `token.updated` event announces (card reissue, or the TSP's
+ * renewal of a token nearing its expiry), or `undefined` when the token expiry did not change.
+ * Store `current` and use it from now on; the TSP still accepts `previous` at detokenization
+ * for a grace window.
+ *
+ * @example
+ * ```ts
+ * const event = await wallet.verifyWebhook(rawBody, req.headers);
+ * const change = tokenExpiryChange(event);
+ * if (change) await cards.setExpiry(event.data.token.tokenRef, change.current);
+ * ```
+ */
+export function tokenExpiryChange(event: WebhookEvent): { previous: Expiry; current: Expiry } | undefined {
+  const { previousTokenExpiry, tokenExpiry } = event.data;
+  if (event.type !== 'token.updated' || !previousTokenExpiry || !tokenExpiry) return undefined;
+  return { previous: previousTokenExpiry, current: tokenExpiry };
+}
+
 /** What `signTestWebhook` gives: the body to send and the headers to send it with. */
 export interface SignedTestWebhook {
   body: string;

@@ -9,6 +9,7 @@ import { createPushServices, type PushServices } from './domain/push';
 import { createTokenServices, type TokenServices } from './domain/tokens';
 import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices } from './domain/webhooks';
 import { createIdempotencyRepository, IDEMPOTENCY_PURGE_CRON, IDEMPOTENCY_PURGE_TASK } from './http/idempotency-store';
+import { mergeJobs, type BackgroundJobs } from './workers/job-worker';
 import { auditRoutes } from './http/routes/audit.routes';
 import { SandboxConsole } from './http/routes/console-sandbox';
 import { identityRoutes } from './http/routes/identity.routes';
@@ -120,10 +121,13 @@ export function featureRouters(services: Services, ctx: ServiceContext): Router[
 
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
 export function startBackgroundWork(services: Services): StopFn {
-  // The job worker also runs the scheduled purge of expired Idempotency-Key answers (graphile cron).
-  const webhookWorker = services.webhooks.start([
-    { task: IDEMPOTENCY_PURGE_TASK, pattern: IDEMPOTENCY_PURGE_CRON, run: () => services.idempotency.purgeExpired() },
-  ]);
+  // One job worker runs webhook delivery, the tokens area's scheduled expiry renewal and the
+  // purge of expired Idempotency-Key answers (graphile cron: once per slot across processes).
+  const idempotencyPurge: BackgroundJobs = {
+    handlers: { [IDEMPOTENCY_PURGE_TASK]: async () => void (await services.idempotency.purgeExpired()) },
+    crontab: [`${IDEMPOTENCY_PURGE_CRON} ${IDEMPOTENCY_PURGE_TASK} ?max=1`],
+  };
+  const webhookWorker = services.webhooks.start(mergeJobs(services.tokens.jobs, idempotencyPurge));
   const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
   return async () => {
     await Promise.all(stops.map((stop) => stop()));

@@ -70,6 +70,16 @@ export interface Config {
    * proxies' addresses / CIDR blocks. Decides the source the token endpoint's limits count by.
    */
   readonly trustProxy: TrustProxy;
+  /** Token expiry renewal and the grace window of a replaced expiry (docs/operations.md). */
+  readonly tokenExpiry: TokenExpiryConfig;
+}
+
+/** Token expiry changes (card reissue, scheduled renewal; DESIGN §2 flow 5). */
+export interface TokenExpiryConfig {
+  /** Detokenization accepts a token's previous expiry this long after it changed. */
+  readonly graceDays: number;
+  /** The renewal job renews a token whose expiry ends within this many days. */
+  readonly renewalLeadDays: number;
 }
 
 
@@ -288,6 +298,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     push: pushConfig(env),
     outboundAllowCidrs: outboundAllowVar(env),
     trustProxy: trustProxyVar(env),
+    tokenExpiry: Object.freeze({
+      graceDays: intVar(env, 'OPENTSP_TOKEN_EXPIRY_GRACE_DAYS', 30, 0, 366),
+      renewalLeadDays: intVar(env, 'OPENTSP_TOKEN_RENEWAL_LEAD_DAYS', 30, 1, 365),
+    }),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({

@@ -9,6 +9,16 @@ export interface ServiceContext {
   readonly database: DatabaseHandle;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The calendar clock of expiry decisions (token expiry, renewal, grace windows); tests move
+   * it forward instead of waiting. Default: the system clock.
+   */
+  readonly clock?: () => Date;
+}
+
+/** The service's calendar clock (`ctx.clock`, else the system clock). */
+export function clockOf(ctx: Pick<ServiceContext, 'clock'>): () => Date {
+  return ctx.clock ?? (() => new Date());
 }
 
 /** A background task an area runs while the service is up; `stop` resolves once it is idle. */

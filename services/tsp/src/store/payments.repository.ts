@@ -37,6 +37,10 @@ export interface DetokenizeRow {
   token_pan: string;
   token_exp_month: number;
   token_exp_year: number;
+  /** The expiry the last change replaced, and when (the grace window of migrations/0017). */
+  previous_token_exp_month: number | null;
+  previous_token_exp_year: number | null;
+  token_expiry_changed_at: Date | null;
   card_ref: string;
   issuer_id: string;
   trid: string;
@@ -154,7 +158,8 @@ export const paymentsRepository = {
     const velocity = riskVelocityRepository.countIn('vkey', counter.now);
     const result = await sql<DetokenizeRow>`
       with t as (
-        select t.token_ref, t.token_pan, t.token_exp_month, t.token_exp_year, t.card_ref, t.issuer_id, t.trid,
+        select t.token_ref, t.token_pan, t.token_exp_month, t.token_exp_year,
+          t.previous_token_exp_month, t.previous_token_exp_year, t.token_expiry_changed_at, t.card_ref, t.issuer_id, t.trid,
           t.requestor_client_id, t.status, t.assurance_method, t.channels, t.merchant_ids, t.par,
           c.dek_id as card_dek_id, c.ciphertext as card_ciphertext, c.exp_month::int as card_exp_month,
           c.exp_year::int as card_exp_year, c.status as card_status,

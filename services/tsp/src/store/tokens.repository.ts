@@ -2,10 +2,10 @@ import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { TokenStatus } from '../domain/tokens/token-states';
 import { decodeCursor, encodeCursor, type CursorPosition } from './pagination';
 import type { Database } from './schema';
-import type { TokensTableV2 } from './tokens.tables';
+import type { TokensTableV3 } from './tokens.tables';
 import type { Executor } from './transaction';
 
-export type TokenRow = Selectable<TokensTableV2>;
+export type TokenRow = Selectable<TokensTableV3>;
 
 export interface NewToken {
   tokenRef: string;

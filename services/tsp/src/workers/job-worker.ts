@@ -8,13 +8,18 @@ import { JOB_QUEUE_SCHEMA } from '../store/job-queue.repository';
 /** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
 export type JobHandler = (payload: unknown) => Promise<void>;
 
-/** Maintenance run on a schedule by graphile-worker's cron (once per slot across all processes). */
-export interface ScheduledJob {
-  /** The task identifier (`opentsp_…`). */
-  task: string;
-  /** A crontab time pattern (UTC), e.g. `*\/15 * * * *`. */
-  pattern: string;
-  run: () => Promise<unknown>;
+/** Work another area runs on this worker: handlers by task name, and graphile crontab lines for them. */
+export interface BackgroundJobs {
+  handlers: Record<string, JobHandler>;
+  crontab: readonly string[];
+}
+
+/** Several areas' background jobs as one set for the service's one worker. */
+export function mergeJobs(...sets: BackgroundJobs[]): BackgroundJobs {
+  return {
+    handlers: Object.assign({}, ...sets.map((s) => s.handlers)) as Record<string, JobHandler>,
+    crontab: sets.flatMap((s) => s.crontab),
+  };
 }
 
 export interface JobWorkerOptions {
@@ -26,8 +31,11 @@ export interface JobWorkerOptions {
   /** How often to look for jobs that became due (retries); new jobs arrive by LISTEN/NOTIFY. */
   pollIntervalMs: number;
   handlers: Record<string, JobHandler>;
-  /** Scheduled maintenance (e.g. the purge of expired Idempotency-Key answers). */
-  scheduled?: ScheduledJob[];
+  /**
+   * More graphile crontab lines (tasks of `handlers`). graphile-worker's cron schedules each
+   * tick once across every process sharing the database (its `known_crontabs` row is claimed).
+   */
+  crontab?: readonly string[];
   /**
    * A job (or named queue) locked for longer than this is taken to belong to a dead process
    * and is unlocked for another worker. Must exceed the longest run of any handler.
@@ -93,12 +101,6 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     const task: Task = async (payload, helpers) => inJobSpan(identifier, helpers.job.attempts, () => handler(payload));
     taskList[identifier] = task;
   }
-  const scheduled = options.scheduled ?? [];
-  for (const job of scheduled) {
-    taskList[job.task] = async () => {
-      await job.run();
-    };
-  }
   const runner = await run({
     pgPool: pool,
     schema: JOB_QUEUE_SCHEMA,
@@ -107,7 +109,7 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<StopFn>
     noHandleSignals: true,
     logger: glogger,
     taskList,
-    crontab: [CRONTAB, ...scheduled.map((job) => `${job.pattern} ${job.task} ?max=1`)].join('\n'),
+    crontab: [CRONTAB, ...(options.crontab ?? [])].join('\n'),
   });
   // Sweep at start (a restart after a crash) and then a few times per lease.
   let sweeping: Promise<void> = Promise.resolve();

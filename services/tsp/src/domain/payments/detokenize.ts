@@ -9,7 +9,7 @@ import type { Principal } from '../principal';
 import type { CallerKeys } from './caller-keys';
 import { verifyCryptogram, type CryptogramKeys } from './cryptogram-mac';
 import type { CardReader, RiskPort } from './ports';
-import { assertChannelInDomain, assertMerchantInTokenDomain, assertTokenUsable, usableTokenOf } from './token-checks';
+import { assertChannelInDomain, assertMerchantInTokenDomain, assertPresentedExpiry, assertTokenUsable, usableTokenOf } from './token-checks';
 
 export type DetokenizeRequest = components['schemas']['DetokenizeRequest'];
 export type DetokenizeResponse = components['schemas']['DetokenizeResponse'];
@@ -24,6 +24,13 @@ export interface DetokenizeDeps {
   risk: RiskPort;
   /** Counts outcomes (`granted` or the refusal code). */
   onOutcome?: (outcome: string) => void;
+  /**
+   * The calendar clock of the token expiry check. Risk windows and the cryptogram's lifetime
+   * keep real time: they are stamped by the database's now().
+   */
+  clock: () => Date;
+  /** How long after a token expiry change the previous expiry is still accepted. */
+  expiryGraceMs: number;
 }
 
 /**
@@ -51,7 +58,8 @@ interface Attempt {
  * entry (`outcome: denied`, details `{ code, tokenRef?, merchantId, atc, decisionId? }`):
  *
  * 1. caller allowed: an acquirer or card-on-file merchant with a response key (`forbidden`);
- * 2. token known (`token_not_found`), expiry as presented (`token_expiry_mismatch`), not
+ * 2. token known (`token_not_found`), expiry as presented: the token's, or its previous one
+ *    within the grace window after a change (`token_expiry_mismatch`), not
  *    deleted (`token_deleted`), ACTIVE (`token_not_active`), unexpired (`token_past_expiry`);
  * 3. domain: channel (`domain_channel_not_allowed`), merchant served by the caller and in the
  *    token's domain (`domain_merchant_not_allowed`), requestor kind (`requestor_kind_not_allowed`);
@@ -127,11 +135,10 @@ async function run(
     const row = await paymentsRepository.readForDetokenize(trx, request.tokenPan, request.atc, deps.risk.counter(now));
     if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
     attempt.tokenRef = row.token_ref;
-    if (row.token_exp_month !== request.tokenExpiry.month || row.token_exp_year !== request.tokenExpiry.year) {
-      throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
-    }
+    const today = deps.clock();
+    assertPresentedExpiry(row, request.tokenExpiry, today, deps.expiryGraceMs);
     const token = usableTokenOf(row);
-    assertTokenUsable(token);
+    assertTokenUsable(token, today);
     assertChannelInDomain(token, tx.channel);
     assertCallerServesMerchant(deps, principal, tx.merchantId);
     assertMerchantInTokenDomain(token, tx.merchantId);

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import type { CoreServices } from '../../compose';
-import type { ServiceContext } from '../../context';
+import { clockOf, type ServiceContext } from '../../context';
 import type { Principal } from '../principal';
 import type { TokenServices } from '../tokens';
 import { CallerKeys } from './caller-keys';
@@ -64,8 +64,10 @@ export async function createPaymentServices(
     cards: ports.cards,
     risk: ports.risk,
     onOutcome: (outcome: string) => outcomes.inc({ outcome }),
+    clock: clockOf(ctx),
+    expiryGraceMs: ctx.config.tokenExpiry.graceDays * 86_400_000,
   };
-  const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds };
+  const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
   return {
     createPaymentCredentials: (principal, tokenRef, request, requestId) =>
       issuePaymentCredentials(credentialDeps, principal, tokenRef, request, requestId),

@@ -18,6 +18,8 @@ export interface PaymentCredentialsDeps {
   keys: CryptogramKeys;
   registry: IdentityRegistry;
   ttlSeconds: number;
+  /** The calendar clock of the token expiry check. */
+  clock: () => Date;
 }
 
 /**
@@ -46,7 +48,8 @@ export async function issuePaymentCredentials(
   if (!row) throw new NotFoundError('token_not_found', 'No token with this tokenRef.');
   assertRequestorOwnsToken(principal, { trid: row.trid, issuerId: row.issuer_id, merchantIds: row.merchant_ids });
   const token = usableTokenOf(row);
-  assertTokenUsable(token);
+  const today = deps.clock();
+  assertTokenUsable(token, today);
   assertChannelInDomain(token, request.channel);
   assertMerchantInTokenDomain(token, request.merchantId);
   if (principal.role === 'cof_merchant') {
@@ -82,7 +85,7 @@ export async function issuePaymentCredentials(
   if (!issued) {
     // The token changed status since we read it, or its 2-byte ATC is exhausted.
     const now = await tokensRepository.findByRef(deps.db, tokenRef);
-    if (now && now.status !== 'ACTIVE') assertTokenUsable({ ...token, status: now.status });
+    if (now && now.status !== 'ACTIVE') assertTokenUsable({ ...token, status: now.status }, today);
     throw new StateError('token_state_conflict', 'The token has used every transaction counter value; provision a new token.');
   }
 

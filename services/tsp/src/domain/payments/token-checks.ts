@@ -58,3 +58,33 @@ export function assertMerchantInTokenDomain(token: UsableToken, merchantId: stri
     throw new AccessError('domain_merchant_not_allowed', "The merchant is outside the token's domain.");
   }
 }
+
+/** The token columns the presented-expiry check reads. */
+export interface PresentedExpiryRow {
+  token_exp_month: number;
+  token_exp_year: number;
+  previous_token_exp_month: number | null;
+  previous_token_exp_year: number | null;
+  token_expiry_changed_at: Date | null;
+}
+
+/**
+ * The presented expiry is the token's, or the one its last change (card reissue, renewal)
+ * replaced while the grace window lasts: a merchant or acquirer may still hold the previous
+ * expiry (a stored card-on-file credential, a transaction in flight) when `token.updated`
+ * goes out. Outside that, `token_expiry_mismatch`.
+ */
+export function assertPresentedExpiry(
+  row: PresentedExpiryRow,
+  presented: { month: number; year: number },
+  now: Date,
+  graceMs: number,
+): void {
+  if (row.token_exp_month === presented.month && row.token_exp_year === presented.year) return;
+  const previous =
+    row.previous_token_exp_month === presented.month &&
+    row.previous_token_exp_year === presented.year &&
+    row.token_expiry_changed_at !== null &&
+    now.getTime() < row.token_expiry_changed_at.getTime() + graceMs;
+  if (!previous) throw new AccessError('token_expiry_mismatch', 'The token expiry does not match the token.');
+}

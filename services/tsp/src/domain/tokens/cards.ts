@@ -8,6 +8,7 @@ import { issuerCard } from './access';
 import { auditActorOf, causeOf } from './cause';
 import type { TokenContext } from './context';
 import { recordTokenChange } from './token-events';
+import { renewTokenExpiry } from './token-expiry';
 import { tokenViews } from './token-reader';
 import { parseProduct } from './token-view';
 
@@ -86,7 +87,9 @@ export async function registerCard(
 /**
  * `POST /v1/issuer/cards/{cardRef}/update` (card reissue): the vault entry gets the new PAN
  * and/or expiry; every token keeps its token PAN and keeps working, now mapped to the new card
- * data, and each live token sends `token.updated`.
+ * data, past the old card's expiry too: each live token's expiry is recomputed from the new
+ * card's (DESIGN §2 flow 5), and each live token sends `token.updated` (with
+ * `previousTokenExpiry` / `tokenExpiry` when its expiry changed), in this one transaction.
  */
 export async function updateCard(
   ctx: TokenContext,
@@ -116,9 +119,17 @@ export async function updateCard(
         touched.push(row);
         continue;
       }
-      const updated = (await tokensRepository.touch(tx, row.token_ref)) ?? row;
+      const renewal = await renewTokenExpiry(tx, row, after, ctx.clock());
+      const updated = renewal.change ? renewal.row : ((await tokensRepository.touch(tx, row.token_ref)) ?? row);
       const [view] = await tokenViews(tx, ctx.ports, [updated]);
-      await recordTokenChange(tx, ctx, { row: updated, view: view!, events: ['token.updated'], action: 'token.update', cause });
+      await recordTokenChange(tx, ctx, {
+        row: updated,
+        view: view!,
+        events: ['token.updated'],
+        action: 'token.update',
+        cause,
+        ...(renewal.change ? { expiryChange: renewal.change, details: { trigger: 'reissue' } } : {}),
+      });
       touched.push(updated);
     }
     return {

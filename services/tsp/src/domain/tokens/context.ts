@@ -1,5 +1,5 @@
 import type { AuditLog } from '../../audit/audit-log';
-import type { TokensConfig } from '../../config';
+import type { TokenExpiryConfig, TokensConfig } from '../../config';
 import type { Logger } from '../../observability/logger';
 import type { UnitOfWork } from '../../store/transaction';
 import type { OutboundGuard } from '../../util/outbound-guard';
@@ -14,4 +14,8 @@ export interface TokenContext {
   readonly logger: Logger;
   /** Checks the issuer's decision and OTP-delivery URLs before each call (SSRF guard). */
   readonly outbound: OutboundGuard;
+  /** The calendar clock of token expiry decisions (ServiceContext.clock). */
+  readonly clock: () => Date;
+  /** Renewal lead and grace window of token expiry changes. */
+  readonly expiry: TokenExpiryConfig;
 }

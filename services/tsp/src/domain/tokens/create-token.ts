@@ -63,7 +63,7 @@ export async function createToken(tx: Executor, ctx: TokenContext, input: Create
   const row = await tokensRepository.insert(tx, {
     tokenRef,
     tokenPan,
-    tokenExpiry: tokenExpiryFor(input.card),
+    tokenExpiry: tokenExpiryFor(input.card, ctx.clock()),
     cardRef: input.card.cardRef,
     issuerId: input.issuer.issuerId,
     trid: input.requestor.trid,

@@ -1,8 +1,9 @@
 import type { components } from '@opentsp/api-types';
 import type { CoreServices } from '../../compose';
-import type { ServiceContext, StopFn } from '../../context';
+import { clockOf, type ServiceContext, type StopFn } from '../../context';
 import type { TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
+import type { BackgroundJobs } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { provision, type ProvisionOptions, type ProvisionRequest } from '../provisioning/provision';
 import { confirmVerification } from '../verification/confirm-verification';
@@ -16,6 +17,7 @@ import { createPushedToken, type PushedTokenInput } from './pushed-token';
 import { getIssuerToken, getToken, listIssuerTokens, listTokens, type IssuerTokenSearch, type Page } from './queries';
 import { issuerTokenHistory } from './token-history';
 import { tokenBinUsage } from './token-bin-usage';
+import { renewExpiringTokens, RENEWAL_CRONTAB, RENEWAL_TASK, type RenewalOptions } from './token-expiry';
 import type { Token } from './token-view';
 import { outboundGuardFor } from '../../util/outbound-guard';
 
@@ -75,12 +77,19 @@ export interface TokenServices {
   ): Promise<CardTokensResult>;
   registerCard(principal: Principal, request: CreateCardRequest, requestId?: string): Promise<{ card: Card; created: boolean }>;
   updateCard(principal: Principal, cardRef: string, encryptedCard: string, requestId?: string): Promise<CardUpdateResult>;
+  /**
+   * Renews the expiry of every live token nearing it whose card runs longer, announcing each
+   * (`token.updated`); the scheduled job's body, idempotent. Returns how many were renewed.
+   */
+  renewExpiringTokens(options?: RenewalOptions): Promise<number>;
+  /** The area's scheduled jobs (expiry renewal, hourly), run by the service's job worker. */
+  readonly jobs: BackgroundJobs;
   /** Background work of the area, if any; resolves to its stop. */
   start?(): Promise<StopFn>;
 }
 
 export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config) };
+  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx), expiry: ctx.config.tokenExpiry };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
@@ -99,5 +108,15 @@ export async function createTokenServices(ctx: ServiceContext, core: CoreService
     issuerCardLifecycle: (principal, cardRef, transition, input, requestId) => issuerCardLifecycle(tc, principal, cardRef, transition, input, requestId),
     registerCard: (principal, request, requestId) => registerCard(tc, principal, request, requestId),
     updateCard: (principal, cardRef, encryptedCard, requestId) => updateCard(tc, principal, cardRef, encryptedCard, requestId),
+    renewExpiringTokens: (options) => renewExpiringTokens(tc, options),
+    jobs: {
+      handlers: {
+        [RENEWAL_TASK]: async () => {
+          const renewed = await renewExpiringTokens(tc);
+          if (renewed > 0) tc.logger.info({ component: 'tokens', renewed }, 'token expiries renewed');
+        },
+      },
+      crontab: [RENEWAL_CRONTAB],
+    },
   };
 }

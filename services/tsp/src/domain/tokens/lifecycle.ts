@@ -77,7 +77,7 @@ export async function requestorLifecycle(
       if (!REQUESTOR_LIFTABLE.has(row.status_actor ?? '')) {
         throw new AccessError('forbidden', 'The token was suspended by the issuer or the TSP; only they can resume it.');
       }
-      if (isTokenPastExpiry({ month: row.token_exp_month, year: row.token_exp_year })) {
+      if (isTokenPastExpiry({ month: row.token_exp_month, year: row.token_exp_year }, ctx.clock())) {
         throw new StateError('token_past_expiry', 'The token has expired and cannot be resumed.');
       }
     }
@@ -112,7 +112,7 @@ export async function issuerCardLifecycle(
     await issuerCard(tx, principal, cardRef);
     const rows = await cardTokens(tx, cardRef, input.tokenRefs);
     const after: TokenRow[] = [];
-    for (const row of rows) after.push(appliesTo(row, transition) ? await apply(tx, ctx, row, transition, input, cause) : row);
+    for (const row of rows) after.push(appliesTo(row, transition, ctx.clock()) ? await apply(tx, ctx, row, transition, input, cause) : row);
     if (transition === 'delete' && !input.tokenRefs) {
       await ctx.ports.cards.shredCard(tx, cardRef);
       await ctx.audit.append(tx, {
@@ -128,12 +128,12 @@ export async function issuerCardLifecycle(
   });
 }
 
-function appliesTo(row: TokenRow, transition: 'suspend' | 'resume' | 'delete'): boolean {
+function appliesTo(row: TokenRow, transition: 'suspend' | 'resume' | 'delete', now: Date): boolean {
   switch (transition) {
     case 'suspend':
       return row.status === 'ACTIVE';
     case 'resume':
-      return row.status === 'SUSPENDED' && !isTokenPastExpiry({ month: row.token_exp_month, year: row.token_exp_year });
+      return row.status === 'SUSPENDED' && !isTokenPastExpiry({ month: row.token_exp_month, year: row.token_exp_year }, now);
     case 'delete':
       return row.status !== 'DELETED';
   }

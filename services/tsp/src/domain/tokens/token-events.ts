@@ -19,6 +19,8 @@ export interface TokenChange {
   reason?: string;
   /** Extra audit details (never card data; the audit log refuses PANs anyway). */
   details?: Record<string, unknown>;
+  /** The token's expiry changed (reissue or renewal): announced as `previousTokenExpiry` / `tokenExpiry`. */
+  expiryChange?: { previous: { month: number; year: number }; current: { month: number; year: number } };
 }
 
 /**
@@ -41,6 +43,7 @@ export async function recordTokenChange(tx: Executor, ctx: TokenContext, change:
       cardRef: row.card_ref,
       issuerId: row.issuer_id,
       trid: row.trid,
+      ...(change.expiryChange ? { previousTokenExpiry: change.expiryChange.previous, tokenExpiry: change.expiryChange.current } : {}),
       ...change.details,
     },
     ...(cause.requestId ? { requestId: cause.requestId } : {}),
@@ -49,6 +52,7 @@ export async function recordTokenChange(tx: Executor, ctx: TokenContext, change:
     token: view,
     ...(change.previousStatus ? { previousStatus: change.previousStatus } : {}),
     ...(change.reason ? { reason: change.reason } : {}),
+    ...(change.expiryChange ? { previousTokenExpiry: change.expiryChange.previous, tokenExpiry: change.expiryChange.current } : {}),
     cause: webhookCause(cause),
   };
   for (const type of change.events) {

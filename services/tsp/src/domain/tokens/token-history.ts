@@ -87,7 +87,13 @@ function describeAudit(row: HistoryAuditRow): Described {
         summary: `Verification code ${row.action === 'token.verification_start' ? 'sent' : 'sent again'}${text(d.methodType) ? ` (${String(d.methodType)})` : ''}`,
       };
     case 'token.update':
-      return { category: 'lifecycle', action: 'token.updated', summary: 'Card data of the token updated (card reissued)' };
+      // `trigger` is set when the token's own expiry changed (token-expiry.ts).
+      if (d.trigger === 'renewal') return { category: 'lifecycle', action: 'token.updated', summary: 'Token expiry renewed before it ran out (the card runs longer)' };
+      return {
+        category: 'lifecycle',
+        action: 'token.updated',
+        summary: `Card data of the token updated (card reissued)${d.trigger === 'reissue' ? '; token expiry renewed' : ''}`,
+      };
     case 'card.update':
       return { category: 'lifecycle', action: 'card.updated', summary: 'Card reissued (new card number or expiry)' };
     case 'card.delete': {

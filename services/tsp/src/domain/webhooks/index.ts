@@ -5,7 +5,7 @@ import type { Metrics } from '../../observability/metrics';
 import type { Executor } from '../../store/transaction';
 import { unitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import { startJobWorker, type ScheduledJob } from '../../workers/job-worker';
+import { startJobWorker, type BackgroundJobs } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { listDeliveries, redeliver, type DeliveryFilter, type WebhookDeliveryList } from './deliveries-admin';
 import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies, type WebhookMetrics } from './delivery';
@@ -53,10 +53,10 @@ export interface WebhookServices {
   /** Admin: redeliver (`delivery_not_found`, `delivery_in_progress`); audited as `webhook.redeliver`. */
   redeliver(principal: Principal, deliveryId: string, requestId?: string): Promise<WebhookDeliveryView>;
   /**
-   * Starts the delivery worker, which also runs `scheduled` maintenance jobs (the service's one
-   * job worker); resolves to its stop function (which waits for in-flight deliveries).
+   * Starts the delivery worker (the service's one job worker), with other areas' scheduled
+   * `jobs` if given; resolves to its stop function (which waits for in-flight jobs).
    */
-  start(scheduled?: ScheduledJob[]): Promise<StopFn>;
+  start(jobs?: BackgroundJobs): Promise<StopFn>;
 }
 
 export interface WebhookServiceOptions {
@@ -113,9 +113,8 @@ export async function createWebhookServices(
     emit: emitWebhook,
     listDeliveries: (filter, page) => listDeliveries(uow, filter, page),
     redeliver: (principal, deliveryId, requestId) => redeliver({ uow, audit }, principal, deliveryId, requestId),
-    start: (scheduled = []) =>
+    start: (jobs) =>
       startJobWorker({
-        scheduled,
         pool: ctx.database.pool,
         logger: ctx.logger,
         concurrency: ctx.config.webhooks.concurrency,
@@ -124,11 +123,13 @@ export async function createWebhookServices(
         // means the worker holding the lock is gone (see startJobWorker).
         staleLockMs: 2 * ctx.config.webhooks.timeoutMs + 15_000,
         handlers: {
+          ...jobs?.handlers,
           [DELIVER_TASK]: async (payload) => {
             const { deliveryId } = payload as { deliveryId?: unknown };
             if (typeof deliveryId === 'string') await attemptDelivery(deps, deliveryId);
           },
         },
+        ...(jobs ? { crontab: jobs.crontab } : {}),
       }),
   };
 }
