@@ -189,7 +189,9 @@ export interface paths {
          *     - **RedeemPushReceiptRequest** (has `pushReceipt`): one-tap binding. The receipt is
          *       redeemed once, before it expires, only by the token requestor it was issued for (and
          *       only for its wallet account, if it names one); the token is `ACTIVE` with assurance
-         *       method `14`.
+         *       method `14`. Failed redemptions count against the wallet account and the device named
+         *       (`device.id`); past the budget for the window every redemption for that account or
+         *       from that device gets 429 `rate_limited`, other users of the wallet are not affected.
          *
          *     Errors: 403 `provisioning_declined`, `receipt_wrong_requestor`, `receipt_wrong_account`,
          *     `requestor_not_eligible`; 404 `receipt_not_found`; 409 `receipt_already_redeemed`,

@@ -31,7 +31,13 @@ export interface PushServices {
   pushToken(principal: Principal, body: PushTokenRequest, context: PushContext): Promise<Token>;
 }
 
-export async function createPushServices(ctx: ServiceContext, core: CoreServices, tokens: TokenServices): Promise<PushServices> {
+export async function createPushServices(
+  ctx: ServiceContext,
+  core: CoreServices,
+  tokens: TokenServices,
+  /** `now`: the clock of the failed-redemption budget's windows (tests move it instead of sleeping). */
+  options: { now?: () => Date } = {},
+): Promise<PushServices> {
   const deps: PushDependencies = {
     uow: core.uow,
     audit: core.audit,
@@ -39,7 +45,7 @@ export async function createPushServices(ctx: ServiceContext, core: CoreServices
     config: ctx.config.push,
     publicUrl: ctx.config.publicUrl,
   };
-  const budget = new RedemptionBudget(ctx.config.push);
+  const budget = new RedemptionBudget(ctx.config.push, options.now);
   return {
     createReceipt: (principal, body, context) => createPushReceipt(deps, principal, body, context),
     redeem: (principal, body, context) => redeemPushReceipt({ ...deps, budget }, principal, body, context),
