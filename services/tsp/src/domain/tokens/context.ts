@@ -14,4 +14,6 @@ export interface TokenContext {
   readonly logger: Logger;
   /** Checks the issuer's decision and OTP-delivery URLs before each call (SSRF guard). */
   readonly outbound: OutboundGuard;
+  /** The clock of ID&V windows and expiries (tests move it instead of sleeping). */
+  readonly now: () => Date;
 }

@@ -79,8 +79,21 @@ export interface TokenServices {
   start?(): Promise<StopFn>;
 }
 
-export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config) };
+export async function createTokenServices(
+  ctx: ServiceContext,
+  core: CoreServices,
+  /** `now`: the clock of ID&V code windows and expiries (tests move it instead of sleeping). */
+  options: { now?: () => Date } = {},
+): Promise<TokenServices> {
+  const tc: TokenContext = {
+    uow: core.uow,
+    audit: core.audit,
+    ports: tokenPortsFrom(core),
+    config: ctx.config.tokens,
+    logger: ctx.logger,
+    outbound: outboundGuardFor(ctx.config),
+    now: options.now ?? (() => new Date()),
+  };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
