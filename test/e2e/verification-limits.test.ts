@@ -108,6 +108,17 @@ describe('one-time code limits', () => {
     await expect(tokens.confirmVerification(principal, token.tokenRef, { challengeId: challenge.challengeId, code: w.sim.latestOtp(token.tokenRef) as string })).resolves.toMatchObject({ status: 'ACTIVE' });
   });
 
+  it('over HTTP, the sixth code within 15 minutes answers 429 rate_limited with Retry-After', async () => {
+    const token = await steppedUpToken();
+    const methods = token.verification.methods.map((m) => m.id);
+    for (let i = 0; i < 5; i++) expect(await answer(await post(`/v1/tokens/${token.tokenRef}/verification`, { methodId: methods[i % methods.length] }))).toBe('201 ok');
+    const limited = await post(`/v1/tokens/${token.tokenRef}/verification`, { methodId: methods[0] });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(900);
+    expect(((await limited.json()) as { code: string }).code).toBe('rate_limited');
+  });
+
   describe('with a bank whose code delivery fails', () => {
     let failing: Server;
     const received: Array<{ tokenRef: string; challengeId: string; otp: string }> = [];

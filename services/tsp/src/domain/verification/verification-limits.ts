@@ -15,6 +15,15 @@ import { tokenView } from '../tokens/token-reader';
  * sent are limited per token and window, so a new challenge cannot be had at will either.
  */
 
+/** 429 `rate_limited`: the token's window of codes sent is full until `retryAfterSeconds` pass (HTTP `Retry-After`). */
+export class CodeSendLimitError extends TspError {
+  override readonly name = 'CodeSendLimitError';
+
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', `Too many codes sent for this token; retry in ${retryAfterSeconds} seconds.`);
+  }
+}
+
 /** 409 `verification_locked`: the token was refused for good after too many wrong codes. */
 export function verificationLocked(): TspError {
   return new StateError('verification_locked', 'Too many wrong codes for this token: it is deleted and cannot be verified.');
@@ -32,17 +41,17 @@ export function attemptsRemaining(provisioning: Pick<ProvisioningRow, 'otp_failu
 
 /**
  * The send window after one more code, from the locked provisioning row: a fixed window that
- * starts with the first code sent in it.
+ * starts with the first code sent in it. A clock behind the window's start (another process,
+ * a clock step back) counts as inside the window: skew never buys fresh codes.
  *
- * @throws TspError 429 `rate_limited` when the window already holds `otpSendLimit` codes.
+ * @throws CodeSendLimitError 429 `rate_limited` when the window already holds `otpSendLimit` codes.
  */
 export function nextSendWindow(provisioning: ProvisioningRow, config: Pick<TokensConfig, 'otpSendLimit' | 'otpSendWindowSeconds'>, now: Date): { start: Date; sent: number } {
   const windowMs = config.otpSendWindowSeconds * 1000;
   const start = provisioning.codes_window_start;
-  if (!start || now.getTime() >= start.getTime() + windowMs || now.getTime() < start.getTime()) return { start: now, sent: 1 };
+  if (!start || now.getTime() >= start.getTime() + windowMs) return { start: now, sent: 1 };
   if (provisioning.codes_in_window >= config.otpSendLimit) {
-    const retryAfter = Math.max(1, Math.ceil((start.getTime() + windowMs - now.getTime()) / 1000));
-    throw new TspError('rate_limited', `Too many codes sent for this token; retry in ${retryAfter} seconds.`);
+    throw new CodeSendLimitError(Math.max(1, Math.ceil((start.getTime() + windowMs - now.getTime()) / 1000)));
   }
   return { start, sent: provisioning.codes_in_window + 1 };
 }
