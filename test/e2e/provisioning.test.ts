@@ -84,23 +84,26 @@ describe('provisioning a wallet token', () => {
     expect(received.map((r) => r.event.type)).toEqual(['token.created', 'token.activated']);
   });
 
-  it('yellow: five wrong codes lock the challenge, and even the right code is then refused', async () => {
+  it('yellow: five wrong codes lock the token for good (verification_locked), and even the right code is then refused', async () => {
     const token = await (await provision(testPan(w.cardPrefix, '111'))).json();
     const challenge = await (await post(`/v1/tokens/${token.tokenRef}/verification`, { methodId: token.verification.methods[0].id })).json();
     const otp = w.sim.latestOtp(token.tokenRef) as string;
     const wrong = otp === '000000' ? '111111' : '000000';
-    for (let i = 4; i >= 0; i--) {
+    for (let i = 4; i >= 1; i--) {
       const res = await post(`/v1/tokens/${token.tokenRef}/verification/confirm`, { challengeId: challenge.challengeId, code: wrong });
       expect(res.status).toBe(422);
       expect(await res.json()).toMatchObject({ code: 'otp_invalid', attemptsRemaining: i });
     }
+    const fifth = await post(`/v1/tokens/${token.tokenRef}/verification/confirm`, { challengeId: challenge.challengeId, code: wrong });
+    expect(fifth.status).toBe(409);
+    expect((await fifth.json()).code).toBe('verification_locked');
     const locked = await post(`/v1/tokens/${token.tokenRef}/verification/confirm`, { challengeId: challenge.challengeId, code: otp });
     expect(locked.status).toBe(409);
-    expect((await locked.json()).code).toBe('challenge_locked');
+    expect((await locked.json()).code).toBe('verification_locked');
     const restart = await post(`/v1/tokens/${token.tokenRef}/verification`, { methodId: token.verification.methods[0].id });
-    expect((await restart.json()).code).toBe('challenge_locked');
+    expect((await restart.json()).code).toBe('verification_locked');
     const current = await (await fetch(`${w.tsp.url}/v1/tokens/${token.tokenRef}`, { headers: bearer(w.walletToken) })).json();
-    expect(current).toMatchObject({ status: 'INACTIVE', assuranceMethod: '00' });
+    expect(current).toMatchObject({ status: 'DELETED', assuranceMethod: '00' });
     const denied = (await auditOf(token.tokenRef)).filter((a) => a.action === 'token.activate');
     expect(denied).toHaveLength(5);
     expect(denied.every((a) => a.outcome === 'denied')).toBe(true);

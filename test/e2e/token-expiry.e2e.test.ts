@@ -28,7 +28,7 @@ function endOf(expiry: Expiry): Date {
 
 function fresh() {
   const n = randomInt(1e9);
-  return { walletAccountId: `wa_exp_${n}`, device: { id: `dev_exp_${n}`, type: 'phone' as const, os: 'android', score: 90 }, tokenLocation: '02' as const, channel: 'nfc' as const };
+  return { walletAccountId: `wa_exp_${n}`, device: { id: `dev_exp_${n}`, type: 'phone' as const, os: 'android' as const, score: 90 }, tokenLocation: '02' as const, channel: 'nfc' as const };
 }
 
 describe('a token outlives its card\'s reissue', () => {

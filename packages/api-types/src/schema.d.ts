@@ -219,7 +219,9 @@ export interface paths {
          *     - **RedeemPushReceiptRequest** (has `pushReceipt`): one-tap binding. The receipt is
          *       redeemed once, before it expires, only by the token requestor it was issued for (and
          *       only for its wallet account, if it names one); the token is `ACTIVE` with assurance
-         *       method `14`.
+         *       method `14`. Failed redemptions count against the wallet account and the device named
+         *       (`device.id`); past the budget for the window every redemption for that account or
+         *       from that device gets 429 `rate_limited`, other users of the wallet are not affected.
          *
          *     Errors: 403 `provisioning_declined`, `receipt_wrong_requestor`, `receipt_wrong_account`,
          *     `requestor_not_eligible`; 404 `receipt_not_found`; 409 `receipt_already_redeemed`,
@@ -283,10 +285,19 @@ export interface paths {
          *
          *     Calling again with the same method while a challenge is open **re-sends** a fresh code on
          *     the same challenge (`resendsRemaining` decreases; 409 `resend_limit_reached` when it is
-         *     0). Choosing another method closes the open challenge and starts a new one.
+         *     0). Choosing another method closes the open challenge and starts a new one; it never
+         *     resets the count of wrong codes, which is per token (see `confirmVerification`).
+         *
+         *     Codes sent are limited per token and window: new challenges, method switches and
+         *     re-sends alike (`OPENTSP_OTP_SEND_LIMIT` per `OPENTSP_OTP_SEND_WINDOW_SECONDS`, default
+         *     5 per 15 minutes); past it 429 `rate_limited` until the window ends. If the issuer
+         *     cannot take the code for delivery the answer is 503 `service_unavailable` and that
+         *     challenge can never be confirmed; start again. A token whose wrong codes ran out gets
+         *     409 `verification_locked`.
          *
          *     Errors: 404 `token_not_found`; 409 `verification_not_required`, `token_deleted`,
-         *     `challenge_locked`, `resend_limit_reached`; 422 `verification_method_unknown`.
+         *     `verification_locked`, `challenge_locked`, `resend_limit_reached`; 422
+         *     `verification_method_unknown`; 429 `rate_limited`; 503 `service_unavailable`.
          */
         post: operations["startVerification"];
         delete?: never;
@@ -311,11 +322,19 @@ export interface paths {
          * Submit the one-time code
          * @description Called by a token requestor (wallet SDK) with the code the cardholder typed. A correct
          *     code activates the token (`ACTIVE`, assurance method `11`) and sends `token.activated`.
-         *     A wrong code answers 422 `otp_invalid` with `attemptsRemaining`; when attempts run out
-         *     the challenge is locked (409 `challenge_locked`) and no further code is accepted on it.
+         *     A wrong code answers 422 `otp_invalid` with `attemptsRemaining`. Wrong codes are counted
+         *     **per token**, over every challenge and method: a new challenge, a method switch or an
+         *     expired code never gives fresh tries. The last allowed wrong code (`OPENTSP_OTP_MAX_ATTEMPTS`,
+         *     default 5) deletes the token for good (reason `fraud_suspected`, `token.deleted` sent to
+         *     the token requestor and the issuer) and is answered 409 `verification_locked`, as is
+         *     every later call, even with the right code. Codes sent at once are counted one by one.
+         *     A challenge whose code the issuer did not take for delivery answers 404
+         *     `challenge_not_found`. (`challenge_locked` is only answered for challenges locked
+         *     before per-token counting.)
          *
-         *     Errors: 404 `token_not_found`, `challenge_not_found`; 409 `challenge_locked`,
-         *     `verification_not_required`, `token_deleted`; 410 `challenge_expired`; 422 `otp_invalid`.
+         *     Errors: 404 `token_not_found`, `challenge_not_found`; 409 `verification_locked`,
+         *     `challenge_locked`, `verification_not_required`, `token_deleted`; 410
+         *     `challenge_expired`; 422 `otp_invalid`.
          */
         post: operations["confirmVerification"];
         delete?: never;
@@ -1345,7 +1364,7 @@ export interface components {
             reasonCodes?: components["schemas"]["ReasonCode"][];
             /** @description With risk-evaluated refusals, the recorded risk decision. */
             decisionId?: components["schemas"]["DecisionId"];
-            /** @description With `otp_invalid`, how many codes may still be tried on the challenge. */
+            /** @description With `otp_invalid`, how many wrong codes the token may still send, over all its challenges. */
             attemptsRemaining?: number;
             /**
              * @description Only on `/oauth2/token` failures, the RFC 6749 §5.2 error code (`server_error` and `temporarily_unavailable`, from §4.1.2.1, for 500 and for 429 / 503).
@@ -1409,6 +1428,7 @@ export interface components {
          *     | `challenge_not_found` | 404 | No open challenge with this id for this token. |
          *     | `challenge_expired` | 410 | The challenge expired; start a new one. |
          *     | `challenge_locked` | 409 | Too many wrong codes; the challenge is locked and accepts no code. |
+         *     | `verification_locked` | 409 | Too many wrong codes for this token, over all its challenges and methods: the token was deleted (`fraud_suspected`) and accepts no code and no new challenge. |
          *     | `otp_invalid` | 422 | The code is wrong; `attemptsRemaining` tells how many tries are left. |
          *     | `resend_limit_reached` | 409 | The challenge's code was re-sent the maximum number of times. |
          *     | `receipt_not_found` | 404 | No push receipt matches. |
@@ -1440,7 +1460,7 @@ export interface components {
          *     | `delivery_in_progress` | 409 | The delivery is already `pending`. |
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "cursor_invalid" | "unauthorized" | "invalid_client" | "invalid_assertion" | "token_expired" | "token_invalid" | "client_suspended" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "forbidden" | "insufficient_scope" | "cross_tenant_access" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "not_implemented" | "service_unavailable" | "idempotency_key_reused" | "idempotency_in_progress" | "jwe_invalid" | "card_invalid_luhn" | "card_expired" | "card_bin_unknown" | "card_not_found" | "provisioning_declined" | "token_not_found" | "token_not_active" | "token_past_expiry" | "token_state_conflict" | "token_deleted" | "token_expiry_mismatch" | "token_range_exhausted" | "verification_method_unknown" | "verification_not_required" | "challenge_not_found" | "challenge_expired" | "challenge_locked" | "otp_invalid" | "resend_limit_reached" | "receipt_not_found" | "receipt_expired" | "receipt_already_redeemed" | "receipt_wrong_requestor" | "receipt_wrong_account" | "receipt_signature_invalid" | "requestor_not_found" | "requestor_not_eligible" | "cryptogram_invalid" | "atc_replayed" | "amount_mismatch" | "domain_channel_not_allowed" | "domain_merchant_not_allowed" | "requestor_kind_not_allowed" | "detokenize_declined" | "risk_declined" | "client_not_found" | "client_auth_method_mismatch" | "issuer_not_found" | "bin_range_overlap" | "bin_range_in_use" | "rule_invalid" | "rule_not_found" | "decision_not_found" | "key_rotation_in_progress" | "delivery_not_found" | "delivery_in_progress";
+        ProblemCode: "validation_failed" | "malformed_json" | "cursor_invalid" | "unauthorized" | "invalid_client" | "invalid_assertion" | "token_expired" | "token_invalid" | "client_suspended" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "forbidden" | "insufficient_scope" | "cross_tenant_access" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "not_implemented" | "service_unavailable" | "idempotency_key_reused" | "idempotency_in_progress" | "jwe_invalid" | "card_invalid_luhn" | "card_expired" | "card_bin_unknown" | "card_not_found" | "provisioning_declined" | "token_not_found" | "token_not_active" | "token_past_expiry" | "token_state_conflict" | "token_deleted" | "token_expiry_mismatch" | "token_range_exhausted" | "verification_method_unknown" | "verification_not_required" | "challenge_not_found" | "challenge_expired" | "challenge_locked" | "verification_locked" | "otp_invalid" | "resend_limit_reached" | "receipt_not_found" | "receipt_expired" | "receipt_already_redeemed" | "receipt_wrong_requestor" | "receipt_wrong_account" | "receipt_signature_invalid" | "requestor_not_found" | "requestor_not_eligible" | "cryptogram_invalid" | "atc_replayed" | "amount_mismatch" | "domain_channel_not_allowed" | "domain_merchant_not_allowed" | "requestor_kind_not_allowed" | "detokenize_declined" | "risk_declined" | "client_not_found" | "client_auth_method_mismatch" | "issuer_not_found" | "bin_range_overlap" | "bin_range_in_use" | "rule_invalid" | "rule_not_found" | "decision_not_found" | "key_rotation_in_progress" | "delivery_not_found" | "delivery_in_progress";
         /**
          * @description Snake_case reason of a risk or issuer outcome (e.g. `device_rooted`, `velocity_card_24h`, `issuer_declined`, `card_blocked`). Rules define their own.
          * @example device_rooted
@@ -2005,7 +2025,7 @@ export interface components {
             method: components["schemas"]["VerificationMethod"];
             /** Format: date-time */
             expiresAt: string;
-            /** @description Codes that may still be tried. */
+            /** @description Wrong codes the token may still send, over all its challenges and methods. */
             attemptsRemaining: number;
             /** @description Times the code may still be re-sent. */
             resendsRemaining: number;
@@ -3071,7 +3091,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `otp_invalid` (with `attemptsRemaining`; at 0 the challenge is locked), `idempotency_key_reused` or another 422 code. */
+        /** @description `otp_invalid` (with `attemptsRemaining`, counted per token; the last wrong code answers 409 `verification_locked` instead), `idempotency_key_reused` or another 422 code. */
         OtpInvalid: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -4053,7 +4073,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description `token_not_found`. */
             404: components["responses"]["NotFound"];
-            /** @description `verification_not_required`, `token_deleted`, `challenge_locked`, `resend_limit_reached`, `idempotency_in_progress`. */
+            /** @description `verification_not_required`, `token_deleted`, `verification_locked`, `challenge_locked`, `resend_limit_reached`, `idempotency_in_progress`. */
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4120,7 +4140,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             /** @description `token_not_found`, `challenge_not_found`. */
             404: components["responses"]["NotFound"];
-            /** @description `challenge_locked`, `verification_not_required`, `token_deleted`, `idempotency_in_progress`. */
+            /** @description `verification_locked`, `challenge_locked`, `verification_not_required`, `token_deleted`, `idempotency_in_progress`. */
             409: components["responses"]["Conflict"];
             /** @description `challenge_expired`. */
             410: components["responses"]["Gone"];

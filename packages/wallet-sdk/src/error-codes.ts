@@ -110,6 +110,7 @@ export const PROBLEM_CODES = {
   token_range_exhausted: ['conflict', 409],
   verification_not_required: ['conflict', 409],
   challenge_locked: ['conflict', 409],
+  verification_locked: ['conflict', 409],
   resend_limit_reached: ['conflict', 409],
   receipt_already_redeemed: ['conflict', 409],
   atc_replayed: ['conflict', 409],

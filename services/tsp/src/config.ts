@@ -100,10 +100,13 @@ export interface TokensConfig {
   readonly issuerTimeoutMs: number;
   /** How long a one-time code stays valid. */
   readonly otpTtlSeconds: number;
-  /** Wrong codes per challenge before it is locked. */
+  /** Wrong codes per token, over every challenge and method, before the token is deleted (issue 20). */
   readonly otpMaxAttempts: number;
   /** Code re-sends per token. */
   readonly otpResendLimit: number;
+  /** Codes sent per token (new challenges, method switches, re-sends) per `otpSendWindowSeconds`. */
+  readonly otpSendLimit: number;
+  readonly otpSendWindowSeconds: number;
   /** Oldest `iat` accepted on an `encryptedCard` JWE. */
   readonly jweMaxAgeSeconds: number;
 }
@@ -293,6 +296,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       otpTtlSeconds: intVar(env, 'OPENTSP_OTP_TTL_SECONDS', 300, 1, 3_600),
       otpMaxAttempts: intVar(env, 'OPENTSP_OTP_MAX_ATTEMPTS', 5, 1, 20),
       otpResendLimit: intVar(env, 'OPENTSP_OTP_RESEND_LIMIT', 3, 0, 20),
+      otpSendLimit: intVar(env, 'OPENTSP_OTP_SEND_LIMIT', 5, 1, 100),
+      otpSendWindowSeconds: intVar(env, 'OPENTSP_OTP_SEND_WINDOW_SECONDS', 900, 1, 86_400),
       jweMaxAgeSeconds: intVar(env, 'OPENTSP_CARD_JWE_MAX_AGE_SECONDS', 600, 30, 86_400),
     }),
     push: pushConfig(env),

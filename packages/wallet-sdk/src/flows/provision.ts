@@ -48,7 +48,7 @@ export class VerificationSession {
    * ```ts
    * const { maskedDestination } = (await verification.start('idv_sms_1')).method;
    * ```
-   * @throws ValidationError `verification_method_unknown`; ConflictError `resend_limit_reached`, `challenge_locked`.
+   * @throws ValidationError `verification_method_unknown`; ConflictError `resend_limit_reached`, `verification_locked`, `challenge_locked`; RateLimitError `rate_limited` (too many codes sent for the token).
    */
   async start(methodId: string, options?: RequestOptions): Promise<Challenge> {
     const { data } = await this.#http.call(
@@ -69,7 +69,7 @@ export class VerificationSession {
    * try { await verification.confirm(code); }
    * catch (e) { if (e instanceof ValidationError && e.code === 'otp_invalid') showTriesLeft(e.attemptsRemaining); }
    * ```
-   * @throws ValidationError `otp_invalid` (with `attemptsRemaining`); ConflictError `challenge_locked`; GoneError `challenge_expired`.
+   * @throws ValidationError `otp_invalid` (with `attemptsRemaining`, counted per token); ConflictError `verification_locked` (the token was deleted after too many wrong codes), `challenge_locked`; GoneError `challenge_expired`.
    */
   async confirm(code: string, options?: RequestOptions): Promise<Token> {
     if (!this.challenge) throw new TypeError('Call start(methodId) before confirm(code)');

@@ -55,6 +55,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof TspError) {
       if (err.code === 'service_unavailable' && !res.get('Retry-After')) res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      // Domain limits (push redemption budget, OTP send window) say when their window ends.
+      const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (err.code === 'rate_limited' && typeof retryAfter === 'number' && !res.get('Retry-After')) res.setHeader('Retry-After', String(retryAfter));
       sendProblem(res, problemFromError(err, requestId, instance));
       return;
     }

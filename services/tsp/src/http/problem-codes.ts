@@ -45,6 +45,7 @@ const TABLE: Record<ProblemCode, readonly [status: number, title: string]> = {
   challenge_not_found: [404, 'Verification challenge not found'],
   challenge_expired: [410, 'Verification code expired'],
   challenge_locked: [409, 'Verification challenge locked'],
+  verification_locked: [409, 'Verification locked for this token'],
   otp_invalid: [422, 'Verification code incorrect'],
   resend_limit_reached: [409, 'Verification resend limit reached'],
   receipt_not_found: [404, 'Push receipt not found'],

@@ -69,27 +69,28 @@ export const pushReceiptsRepository = {
     await tx.updateTable('push_receipts').set({ redeemed_token_ref: tokenRef }).where('id', '=', id).execute();
   },
 
-  /** Failed redemptions of a token requestor in the window starting at `windowStart`. */
-  async failuresIn(executor: Executor, trid: string, windowStart: Date): Promise<number> {
+  /** The most failed redemptions any of `subjects` of a token requestor has in the window starting at `windowStart`. */
+  async failuresIn(executor: Executor, trid: string, subjects: readonly string[], windowStart: Date): Promise<number> {
     const row = await executor
       .selectFrom('push_redemption_failures')
-      .select('failures')
+      .select((eb) => eb.fn.max('failures').as('failures'))
       .where('trid', '=', trid)
+      .where('subject', 'in', [...subjects])
       .where('window_start', '=', windowStart)
       .executeTakeFirst();
-    return row?.failures ?? 0;
+    return Number(row?.failures ?? 0);
   },
 
   /**
-   * Counts one failed redemption (one upsert, safe across processes) and returns the
-   * window's total. Windows older than `pruneBefore` of this requestor are deleted on the way.
+   * Counts one failed redemption of a subject (one upsert, safe across processes) and returns
+   * the window's total. Windows older than `pruneBefore` of this requestor are deleted on the way.
    */
-  async recordFailure(tx: Executor, trid: string, windowStart: Date, pruneBefore: Date): Promise<number> {
+  async recordFailure(tx: Executor, trid: string, subject: string, windowStart: Date, pruneBefore: Date): Promise<number> {
     const row = await tx
       .insertInto('push_redemption_failures')
-      .values({ trid, window_start: windowStart, failures: 1 })
+      .values({ trid, subject, window_start: windowStart, failures: 1 })
       .onConflict((oc) =>
-        oc.columns(['trid', 'window_start']).doUpdateSet({ failures: sql<number>`push_redemption_failures.failures + 1` }),
+        oc.columns(['trid', 'subject', 'window_start']).doUpdateSet({ failures: sql<number>`push_redemption_failures.failures + 1` }),
       )
       .returning('failures')
       .executeTakeFirstOrThrow();

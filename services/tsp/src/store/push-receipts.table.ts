@@ -29,11 +29,13 @@ export interface PushReceiptsTable {
 }
 
 /**
- * Failed push-receipt redemptions per token requestor and fixed window: a cluster-wide budget
- * (DESIGN §5 "push-receipt guessing is bounded"), shared by every TSP process through Postgres.
+ * Failed push-receipt redemptions per token requestor, subject (`account:<walletAccountId>` or
+ * `device:<deviceId>`, migration 0013) and fixed window: a cluster-wide budget (DESIGN §5
+ * "push-receipt guessing is bounded"), shared by every TSP process through Postgres.
  */
 export interface PushRedemptionFailuresTable {
   trid: string;
+  subject: string;
   window_start: Date;
   failures: number;
 }

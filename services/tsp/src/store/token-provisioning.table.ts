@@ -12,5 +12,10 @@ export interface TokenProvisioningTable {
   /** With step-up: the ID&V methods offered (masked destinations only). */
   idv_methods: ColumnType<Array<Record<string, unknown>> | null, string | null, string | null>;
   resends_used: Generated<number>;
+  /** Wrong one-time codes of the token, every challenge and method together (migration 0013). */
+  otp_failures: Generated<number>;
+  /** Start of the current window of sent codes, and how many were sent in it (migration 0013). */
+  codes_window_start: Date | null;
+  codes_in_window: Generated<number>;
   created_at: Generated<Date>;
 }

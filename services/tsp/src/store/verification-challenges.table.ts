@@ -14,6 +14,8 @@ export interface VerificationChallengesTable {
   status: 'open' | 'locked' | 'completed' | 'closed';
   attempts: Generated<number>;
   max_attempts: number;
+  /** The counter whose code the issuer accepted for delivery; confirmable only when equal to `counter` (migration 0013). */
+  delivered_counter: number | null;
   expires_at: Date;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;

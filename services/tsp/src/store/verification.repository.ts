@@ -68,6 +68,42 @@ export const verificationRepository = {
       .execute();
   },
 
+  /**
+   * Counts one wrong code against the token (one atomic UPDATE … RETURNING, so concurrent wrong
+   * codes each get their own place in the count) and returns the token's total.
+   */
+  async countWrongCode(tx: Executor, tokenRef: string): Promise<number> {
+    const row = await tx
+      .updateTable('token_provisioning')
+      .set((eb) => ({ otp_failures: eb('otp_failures', '+', 1) }))
+      .where('token_ref', '=', tokenRef)
+      .returning('otp_failures')
+      .executeTakeFirstOrThrow();
+    return row.otp_failures;
+  },
+
+  /** Records the window of codes sent (the caller holds the provisioning row's lock). */
+  async countCodeSent(tx: Executor, tokenRef: string, window: { start: Date; sent: number }): Promise<void> {
+    await tx
+      .updateTable('token_provisioning')
+      .set({ codes_window_start: window.start, codes_in_window: window.sent })
+      .where('token_ref', '=', tokenRef)
+      .execute();
+  },
+
+  /**
+   * Marks the code at `counter` delivered, unless a re-send moved the challenge on meanwhile
+   * (then the newer code's own delivery decides).
+   */
+  async markDelivered(executor: Executor, challengeId: string, counter: number): Promise<void> {
+    await executor
+      .updateTable('verification_challenges')
+      .set({ delivered_counter: counter, updated_at: sql<Date>`now()` })
+      .where('challenge_id', '=', challengeId)
+      .where('counter', '=', counter)
+      .execute();
+  },
+
   async insertChallenge(executor: Executor, challenge: NewChallenge): Promise<ChallengeRow> {
     return executor
       .insertInto('verification_challenges')

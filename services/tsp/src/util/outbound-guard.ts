@@ -8,8 +8,8 @@ import { BlockList, isIP } from 'node:net';
  * would make the TSP probe its own host, the cloud metadata service or the internal network.
  *
  * Before each call the host is resolved and every address checked: loopback, link-local
- * (cloud metadata), unspecified, multicast, private (RFC 1918, RFC 4193), shared (RFC 6598)
- * and documentation ranges are refused unless an operator allows them with
+ * (cloud metadata), unspecified, multicast, private (RFC 1918, RFC 4193), shared (RFC 6598),
+ * documentation, NAT64 and IPv4-compatible IPv6 ranges are refused unless an operator allows them with
  * `OPENTSP_OUTBOUND_ALLOW_CIDRS` (a self-hosted TSP often reaches its bank's decision service
  * on a private network). Sandbox mode allows everything: its parties live on localhost.
  *
@@ -53,6 +53,14 @@ const REFUSED_V6: Array<[string, number]> = [
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
   ['2001:db8::', 32], // documentation
+  // Forms that carry an IPv4 address the host may still reach (issue 20): NAT64 through a
+  // gateway (RFC 6052 well-known prefix, RFC 8215 local-use) and the deprecated IPv4-compatible
+  // addresses (RFC 4291 §2.5.5.1, `::a.b.c.d`, which also covers `::` and `::1`). Refused
+  // whole, public embedded addresses included; an operator on an IPv6-only network allows them
+  // with OPENTSP_OUTBOUND_ALLOW_CIDRS.
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['::', 96],
 ];
 
 /** Parses `10.1.0.0/16,fd00::/8`; throws a plain Error naming the bad entry (config turns it into exit 78). */

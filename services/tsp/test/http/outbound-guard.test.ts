@@ -25,6 +25,24 @@ describe('which addresses the TSP calls', () => {
     expect(isAddressAllowed(address, none)).toBe(true);
   });
 
+  // NAT64 (RFC 6052 well-known prefix, RFC 8215 local-use) and IPv4-compatible (RFC 4291
+  // §2.5.5.1) forms carry an IPv4 address a gateway or dual stack may reach: 64:ff9b::7f00:1 is
+  // 127.0.0.1 behind a NAT64 gateway. Issue 20 (SSRF guard).
+  it.each([
+    ['64:ff9b::7f00:1'], ['64:ff9b::a9fe:a9fe'], ['64:ff9b::127.0.0.1'], ['64:ff9b:1::a00:1'], ['64:ff9b:1:ffff::1'],
+    ['::7f00:1'], ['::127.0.0.1'], ['::a9fe:a9fe'], ['::0808:0808'],
+  ])('refuses the NAT64 or IPv4-compatible address %s by default', (address) => {
+    expect(isAddressAllowed(address, none)).toBe(false);
+  });
+
+  it('refuses a URL naming a NAT64 or IPv4-compatible address literal, unless an operator allows its range', async () => {
+    const guard = createOutboundGuard({ allowAll: false, allowed: none });
+    await expect(guard.check('https://[64:ff9b::169.254.169.254]/latest/meta-data')).rejects.toMatchObject({ code: 'destination_not_allowed' });
+    await expect(guard.check('https://[::127.0.0.1]:5432/')).rejects.toMatchObject({ code: 'destination_not_allowed' });
+    const allowing = createOutboundGuard({ allowAll: false, allowed: parseCidrList('64:ff9b::/96') });
+    await expect(allowing.check('https://[64:ff9b::8.8.8.8]/hook')).resolves.toBeUndefined();
+  });
+
   it('allows exactly the ranges an operator lists', () => {
     const allowed = parseCidrList('10.20.0.0/16, fd12:3456::/32, 127.0.0.1');
     expect(isAddressAllowed('10.20.5.6', allowed)).toBe(true);

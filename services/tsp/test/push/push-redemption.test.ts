@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import request from 'supertest';
 import type { Principal } from '../../src/domain/principal';
 import type { TspError } from '../../src/domain/errors';
+import { createPushServices, type PushServices } from '../../src/domain/push';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { createPushIssuer, createPushWallet, storeCard, type PushParty, type WalletParty } from './push-fixtures';
 
@@ -19,6 +20,9 @@ describe('push receipt redemption', () => {
   let walletPrincipal: Principal;
   let otherPrincipal: Principal;
   let serial = 100;
+  // The failed-redemption budget's clock: the budget tests move it instead of sleeping.
+  let now = new Date('2030-01-01T00:00:00.000Z');
+  let clocked: PushServices;
 
   const principalOf = (auth: { Authorization: string }): Principal =>
     tsp.services.identity.authenticator.authenticate(auth.Authorization.slice('Bearer '.length));
@@ -47,6 +51,7 @@ describe('push receipt redemption', () => {
     otherWallet = await createPushWallet(tsp, { name: 'Other Wallet' });
     walletPrincipal = principalOf(wallet.auth);
     otherPrincipal = principalOf(otherWallet.auth);
+    clocked = await createPushServices({ ...tsp.ctx, clock: () => now }, tsp.services, tsp.services.tokens);
   });
   afterAll(async () => {
     await tsp.services.identity.close();
@@ -121,18 +126,40 @@ describe('push receipt redemption', () => {
 
   it('bounds guessing: after the failure budget even a valid receipt gets rate_limited until the window passes', async () => {
     const receipt = await newReceipt();
-    // Start at the beginning of a fresh 3-second window so the whole budget falls in it.
-    await new Promise((resolve) => setTimeout(resolve, 3000 - (Date.now() % 3000) + 20));
+    now = new Date('2030-01-01T00:10:00.000Z'); // the start of a 3-second window
     for (let i = 0; i < 5; i++) {
-      const err = await refusal(tsp.services.push.redeem(walletPrincipal, { pushReceipt: randomBytes(32).toString('base64url'), walletAccountId: 'wa_6' }, {}));
+      const err = await refusal(clocked.redeem(walletPrincipal, { pushReceipt: randomBytes(32).toString('base64url'), walletAccountId: 'wa_6' }, {}));
       expect(err.code).toBe('receipt_not_found');
     }
-    const limited = await refusal(tsp.services.push.redeem(walletPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {}));
+    now = new Date('2030-01-01T00:10:02.999Z');
+    const limited = await refusal(clocked.redeem(walletPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {}));
     expect(limited.code).toBe('rate_limited');
     // Another requestor's budget is its own.
-    expect((await refusal(tsp.services.push.redeem(otherPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {}))).code).toBe('receipt_wrong_requestor');
-    await new Promise((resolve) => setTimeout(resolve, 3000 - (Date.now() % 3000) + 20));
-    await expect(tsp.services.push.redeem(walletPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {})).resolves.toMatchObject({ status: 'ACTIVE' });
+    expect((await refusal(clocked.redeem(otherPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {}))).code).toBe('receipt_wrong_requestor');
+    now = new Date('2030-01-01T00:10:03.000Z');
+    await expect(clocked.redeem(walletPrincipal, { pushReceipt: receipt.pushReceipt, walletAccountId: 'wa_6' }, {})).resolves.toMatchObject({ status: 'ACTIVE' });
+  });
+
+  it('one wallet account replaying a redeemed receipt spends only its own budget: other accounts and devices of the same wallet still redeem', async () => {
+    now = new Date('2030-01-01T00:20:00.000Z');
+    const replayed = await newReceipt();
+    await clocked.redeem(walletPrincipal, { pushReceipt: replayed.pushReceipt, walletAccountId: 'wa_replayer' }, {});
+    const replayerDevice = { id: 'dev_replayer', type: 'phone' as const };
+    for (let i = 0; i < 5; i++) {
+      const err = await refusal(clocked.redeem(walletPrincipal, { pushReceipt: replayed.pushReceipt, walletAccountId: 'wa_replayer', device: replayerDevice }, {}));
+      expect(err.code).toBe('receipt_already_redeemed');
+    }
+    // The replayer is now limited, on its account and on its device (another account on it).
+    const mine = await newReceipt();
+    expect((await refusal(clocked.redeem(walletPrincipal, { pushReceipt: mine.pushReceipt, walletAccountId: 'wa_replayer' }, {}))).code).toBe('rate_limited');
+    expect((await refusal(clocked.redeem(walletPrincipal, { pushReceipt: mine.pushReceipt, walletAccountId: 'wa_fresh', device: replayerDevice }, {}))).code).toBe('rate_limited');
+    // Everyone else of the same wallet (same TRID) is not.
+    const theirs = await newReceipt();
+    await expect(
+      clocked.redeem(walletPrincipal, { pushReceipt: theirs.pushReceipt, walletAccountId: 'wa_bystander', device: { id: 'dev_bystander', type: 'phone' } }, {}),
+    ).resolves.toMatchObject({ status: 'ACTIVE', walletAccountId: 'wa_bystander' });
+    const unnamed = await newReceipt();
+    await expect(clocked.redeem(walletPrincipal, { pushReceipt: unnamed.pushReceipt, walletAccountId: 'wa_bystander_2' }, {})).resolves.toMatchObject({ status: 'ACTIVE' });
   });
 
   it('refuses an issuer redeeming with forbidden', async () => {

@@ -1,5 +1,5 @@
 import type { CoreServices } from '../../compose';
-import type { ServiceContext } from '../../context';
+import { clockOf, type ServiceContext } from '../../context';
 import type { Principal } from '../principal';
 import type { TokenServices } from '../tokens';
 import { createPushReceipt, type PushDependencies } from './create-receipt';
@@ -31,7 +31,11 @@ export interface PushServices {
   pushToken(principal: Principal, body: PushTokenRequest, context: PushContext): Promise<Token>;
 }
 
-export async function createPushServices(ctx: ServiceContext, core: CoreServices, tokens: TokenServices): Promise<PushServices> {
+export async function createPushServices(
+  ctx: ServiceContext,
+  core: CoreServices,
+  tokens: TokenServices,
+): Promise<PushServices> {
   const deps: PushDependencies = {
     uow: core.uow,
     audit: core.audit,
@@ -39,7 +43,7 @@ export async function createPushServices(ctx: ServiceContext, core: CoreServices
     config: ctx.config.push,
     publicUrl: ctx.config.publicUrl,
   };
-  const budget = new RedemptionBudget(ctx.config.push);
+  const budget = new RedemptionBudget(ctx.config.push, clockOf(ctx));
   return {
     createReceipt: (principal, body, context) => createPushReceipt(deps, principal, body, context),
     redeem: (principal, body, context) => redeemPushReceipt({ ...deps, budget }, principal, body, context),

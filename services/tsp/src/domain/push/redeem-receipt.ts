@@ -38,7 +38,7 @@ class RedemptionRefused extends Error {
  * @throws NotFoundError `receipt_not_found`; GoneError-like `receipt_expired` (410);
  * StateError `receipt_already_redeemed`; AccessError `receipt_wrong_requestor`,
  * `receipt_wrong_account`, `provisioning_declined`, `forbidden`; `rate_limited` (429) once the
- * requestor's failed-redemption budget is spent.
+ * wallet account's or the device's failed-redemption budget is spent.
  */
 export async function redeemPushReceipt(
   deps: PushDependencies & { budget: RedemptionBudget },
@@ -50,7 +50,8 @@ export async function redeemPushReceipt(
     throw new AccessError('forbidden', 'Only token requestors redeem push receipts.');
   }
   const trid = principal.trid;
-  await deps.budget.check(deps.uow.executor, trid);
+  const budgetSubject = { trid, walletAccountId: body.walletAccountId, ...(body.device?.id ? { deviceId: body.device.id } : {}) };
+  await deps.budget.check(deps.uow.executor, budgetSubject);
   const receiptHash = hashReceipt(body.pushReceipt);
   try {
     const { receipt, card } = await checkReceipt(deps, trid, receiptHash, body);
@@ -112,7 +113,7 @@ export async function redeemPushReceipt(
     // learns nothing about its guess, only 429.
     let overBudget: RedemptionBudgetError | undefined;
     await deps.uow.transaction(async (tx) => {
-      if (BUDGETED.has(refusal.code)) overBudget = await deps.budget.recordFailure(tx, trid);
+      if (BUDGETED.has(refusal.code)) overBudget = await deps.budget.recordFailure(tx, budgetSubject);
       // Never the receipt value (a bearer secret) in the audit log: the receipt id, or nothing.
       await deps.audit.append(tx, {
         actor: { type: 'client', clientId: principal.clientId },

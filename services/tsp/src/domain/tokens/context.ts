@@ -14,7 +14,7 @@ export interface TokenContext {
   readonly logger: Logger;
   /** Checks the issuer's decision and OTP-delivery URLs before each call (SSRF guard). */
   readonly outbound: OutboundGuard;
-  /** The calendar clock of token expiry decisions (ServiceContext.clock). */
+  /** The clock of token expiry decisions and ID&V windows (ServiceContext.clock; tests move it instead of sleeping). */
   readonly clock: () => Date;
   /** Renewal lead and grace window of token expiry changes. */
   readonly expiry: TokenExpiryConfig;

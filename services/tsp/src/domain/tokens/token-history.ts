@@ -76,7 +76,7 @@ function describeAudit(row: HistoryAuditRow): Described {
         : {
             category: 'verification',
             action: 'verification.failed',
-            summary: `Wrong verification code${d.locked === true ? '; the challenge is now locked' : ''}`,
+            summary: `Wrong verification code${d.locked === true ? '; too many: the token is deleted' : ''}`,
             reasonCode: 'otp_invalid',
           };
     case 'token.verification_start':

@@ -11,6 +11,7 @@ import { recordTokenChange } from '../tokens/token-events';
 import { tokenView } from '../tokens/token-reader';
 import type { Token } from '../tokens/token-view';
 import { otpSealContext } from './start-verification';
+import { isVerificationLocked, lockToken, verificationLocked } from './verification-limits';
 
 /** EMVCo assurance method: issuer interactive cardholder verification, one factor (OTP). */
 export const ASSURANCE_OTP = '11';
@@ -18,10 +19,14 @@ export const ASSURANCE_OTP = '11';
 /**
  * Checks the code the cardholder typed (constant-time HOTP comparison at the challenge's
  * counter, no look-ahead). Right → the token becomes ACTIVE with assurance `11` and
- * `token.activated` is sent. Wrong → `otp_invalid` with `attemptsRemaining`; the last
- * allowed wrong code locks the challenge for good (DESIGN §5: OTP guessing is bounded), and a
- * locked challenge refuses even the right code. Failures are committed (and offered to the
- * risk engine's velocity counters) before the error is returned.
+ * `token.activated` is sent. Wrong → `otp_invalid` with `attemptsRemaining`. Wrong codes are
+ * counted per token over every challenge and method (DESIGN §2 flow 3, §5; issue 20): the
+ * `otpMaxAttempts`-th deletes the token for good (`fraud_suspected`, `token.deleted` sent) and
+ * is answered `verification_locked`, as is everything after it, even the right code. The
+ * count is one atomic UPDATE … RETURNING under the token's row lock, so wrong codes sent at
+ * once each get their own place in it. A challenge whose current code was not delivered is
+ * not confirmable. Failures are committed (and offered to the risk engine's velocity
+ * counters) before the error is returned.
  */
 export async function confirmVerification(
   ctx: TokenContext,
@@ -41,6 +46,8 @@ export async function confirmVerification(
   const cause = causeOf(principal, options.requestId);
   const outcome = await ctx.uow.transaction(async (tx): Promise<{ token: Token } | { failure: TspError }> => {
     const token = await requestorToken(tx, principal, tokenRef, { forUpdate: true });
+    const provisioning = await verificationRepository.provisioningOf(tx, tokenRef, { forUpdate: true });
+    if (isVerificationLocked(provisioning, ctx.config)) throw verificationLocked();
     if (token.status === 'DELETED') throw new StateError('token_deleted', 'The token is deleted.');
     const challenge = await verificationRepository.findChallenge(tx, input.challengeId);
     if (!challenge || challenge.token_ref !== tokenRef || challenge.status === 'closed') {
@@ -50,13 +57,15 @@ export async function confirmVerification(
       throw new StateError('verification_not_required', 'The token does not need verification.');
     }
     if (challenge.status === 'locked') throw new StateError('challenge_locked', 'Too many wrong codes: this verification is locked.');
-    if (challenge.expires_at.getTime() <= Date.now()) throw new TspError('challenge_expired', 'The code has expired; request a new one.');
+    // The issuer never took this code (delivery failed or is still under way): nobody was sent it.
+    if (challenge.delivered_counter !== challenge.counter) throw new NotFoundError('challenge_not_found', 'The code of this challenge was not delivered; request a new one.');
+    if (challenge.expires_at.getTime() <= ctx.clock().getTime()) throw new TspError('challenge_expired', 'The code has expired; request a new one.');
 
     const secret = (await ctx.ports.open(tx, challenge.sealed_secret, otpSealContext(challenge.challenge_id))).text();
     if (!verifyHotp(input.code, secret, challenge.counter)) {
-      const attempts = challenge.attempts + 1;
-      const locked = attempts >= challenge.max_attempts;
-      await verificationRepository.updateChallenge(tx, challenge.challenge_id, { attempts, ...(locked ? { status: 'locked' as const } : {}) });
+      const failures = await verificationRepository.countWrongCode(tx, tokenRef);
+      const locked = failures >= ctx.config.otpMaxAttempts;
+      await verificationRepository.updateChallenge(tx, challenge.challenge_id, { attempts: challenge.attempts + 1 });
       await ctx.ports.risk.recordEvent(tx, {
         kind: 'otp_failed',
         subject: { tokenRef, trid: token.trid, walletAccountId: token.wallet_account_id, cardRef: token.card_ref, clientId: token.requestor_client_id },
@@ -66,10 +75,14 @@ export async function confirmVerification(
         action: 'token.activate',
         subject: { type: 'token', id: tokenRef },
         outcome: 'denied',
-        details: { challengeId: challenge.challenge_id, attempts, locked },
+        details: { challengeId: challenge.challenge_id, attempts: failures, locked },
         ...(cause.requestId ? { requestId: cause.requestId } : {}),
       });
-      const attemptsRemaining = Math.max(0, challenge.max_attempts - attempts);
+      if (locked) {
+        await lockToken(tx, ctx, token, { challengeId: challenge.challenge_id, otpFailures: failures, ...(cause.requestId ? { requestId: cause.requestId } : {}) });
+        return { failure: verificationLocked() };
+      }
+      const attemptsRemaining = ctx.config.otpMaxAttempts - failures;
       return { failure: new ValidationError('otp_invalid', 'The code does not match.', { attemptsRemaining }) };
     }
 

@@ -9,6 +9,7 @@ import { requestorToken } from '../tokens/access';
 import { auditActorOf, causeOf } from '../tokens/cause';
 import type { TokenContext } from '../tokens/context';
 import type { VerificationMethod } from '../tokens/token-view';
+import { attemptsRemaining, isVerificationLocked, nextSendWindow, verificationLocked } from './verification-limits';
 
 export type Challenge = components['schemas']['Challenge'];
 
@@ -22,21 +23,25 @@ export function otpSealContext(challengeId: string): { purpose: string; ownerRef
  * its own random HOTP secret (RFC 4226), sealed by the vault envelope; or, with the method of
  * the open challenge, a re-send of a fresh code on it (limited per token). The code goes to
  * the issuer's OTP delivery endpoint only, after the transaction commits; it is never
- * returned to the wallet. A locked challenge stays locked: no new code replaces it.
+ * returned to the wallet, and only once the issuer took it is the challenge confirmable (a
+ * code that was not delivered cannot be guessed at). Every code sent, re-sends and method
+ * switches included, counts against the token's send window (`otpSendLimit`, 429
+ * `rate_limited`); a token whose wrong codes ran out gets `verification_locked` (issue 20).
  */
 export async function startVerification(ctx: TokenContext, principal: Principal, tokenRef: string, methodId: string, requestId?: string): Promise<Challenge> {
   const cause = causeOf(principal, requestId);
-  const { challenge, otp, method, resendsRemaining, row } = await ctx.uow.transaction(async (tx) => {
+  const { challenge, otp, method, resendsRemaining, triesLeft, row } = await ctx.uow.transaction(async (tx) => {
     const token = await requestorToken(tx, principal, tokenRef, { forUpdate: true });
+    const provisioning = await verificationRepository.provisioningOf(tx, tokenRef, { forUpdate: true });
+    if (isVerificationLocked(provisioning, ctx.config)) throw verificationLocked();
     if (token.status === 'DELETED') throw new StateError('token_deleted', 'The token is deleted.');
     if (token.status !== 'INACTIVE') throw new StateError('verification_not_required', 'The token does not need verification.');
-    const provisioning = await verificationRepository.provisioningOf(tx, tokenRef, { forUpdate: true });
     const methods = (provisioning?.idv_methods ?? []) as unknown as VerificationMethod[];
     if (!provisioning || methods.length === 0) throw new StateError('verification_not_required', 'The token does not need verification.');
     const chosen = methods.find((m) => m.id === methodId);
     if (!chosen) throw new ValidationError('verification_method_unknown', 'The method is not one of the token\'s verification methods.');
 
-    const now = new Date();
+    const now = ctx.clock();
     const expiresAt = new Date(now.getTime() + ctx.config.otpTtlSeconds * 1000);
     const current = await verificationRepository.currentChallenge(tx, tokenRef);
     if (current?.status === 'locked') throw new StateError('challenge_locked', 'Too many wrong codes: this verification is locked.');
@@ -48,11 +53,13 @@ export async function startVerification(ctx: TokenContext, principal: Principal,
     if (current && sameMethod) {
       // Re-send: a fresh code on the same challenge (next HOTP counter), attempts kept.
       if (resendsUsed >= ctx.config.otpResendLimit) throw new StateError('resend_limit_reached', 'No more codes can be sent for this token.');
+      await verificationRepository.countCodeSent(tx, tokenRef, nextSendWindow(provisioning, ctx.config, now));
       await verificationRepository.countResend(tx, tokenRef);
       resendsUsed += 1;
       secret = (await ctx.ports.open(tx, current.sealed_secret, otpSealContext(current.challenge_id))).text();
       challengeRow = await verificationRepository.updateChallenge(tx, current.challenge_id, { counter: current.counter + 1, expiresAt });
     } else {
+      await verificationRepository.countCodeSent(tx, tokenRef, nextSendWindow(provisioning, ctx.config, now));
       if (current) await verificationRepository.updateChallenge(tx, current.challenge_id, { status: 'closed' });
       const challengeId = randomId('chl_');
       secret = generateOtpSecret();
@@ -79,6 +86,7 @@ export async function startVerification(ctx: TokenContext, principal: Principal,
       otp: hotp(secret, challengeRow.counter),
       method: chosen,
       resendsRemaining: Math.max(0, ctx.config.otpResendLimit - resendsUsed),
+      triesLeft: attemptsRemaining(provisioning, ctx.config),
       row: token,
     };
   });
@@ -97,16 +105,19 @@ export async function startVerification(ctx: TokenContext, principal: Principal,
     },
     { signingKey: ctx.ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs, guard: ctx.outbound },
   );
-  return challengeView(challenge, method, resendsRemaining);
+  // Only now can the code be confirmed: a failed delivery (thrown above) leaves it unconfirmable.
+  await verificationRepository.markDelivered(ctx.uow.executor, challenge.challenge_id, challenge.counter);
+  return challengeView(challenge, method, resendsRemaining, triesLeft);
 }
 
-export function challengeView(row: ChallengeRow, method: VerificationMethod, resendsRemaining: number): Challenge {
+/** `attemptsRemaining`: wrong codes the token may still send, over all its challenges. */
+export function challengeView(row: ChallengeRow, method: VerificationMethod, resendsRemaining: number, triesLeft: number): Challenge {
   return {
     challengeId: row.challenge_id,
     tokenRef: row.token_ref,
     method,
     expiresAt: row.expires_at.toISOString(),
-    attemptsRemaining: Math.max(0, row.max_attempts - row.attempts),
+    attemptsRemaining: triesLeft,
     resendsRemaining,
   };
 }

@@ -10,6 +10,7 @@ import * as verification from './0008-verification';
 import * as payments from './0009-payments';
 import * as push from './0010-push';
 import * as tokenConsole from './0011-token-console';
+import * as verificationLimits from './0013-verification-limits';
 import * as tokenExpiryRenewal from './0017-token-expiry-renewal';
 
 /**
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '0009-payments': payments,
   '0010-push': push,
   '0011-token-console': tokenConsole,
+  '0013-verification-limits': verificationLimits,
   '0017-token-expiry-renewal': tokenExpiryRenewal,
 };
