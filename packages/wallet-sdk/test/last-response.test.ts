@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SDK_VERSION, WalletClient } from '../src';
+import { clientHeaders } from '../src/user-agent';
 import { CREDENTIALS, FAST_RETRY, StandIn, problem, tokenBody } from './support/stand-in';
 
 const REF = 'tok_7Qm2vXk9LpR4sT8wZa1B';
@@ -50,5 +51,16 @@ describe('lastResponse and client identification', () => {
       expect(call.headers['opentsp-client']).toBe(`opentsp-wallet-sdk/${PACKAGE_VERSION}`);
       expect(call.headers['user-agent']).toBe(`opentsp-wallet-sdk/${PACKAGE_VERSION} node/${process.versions.node}`);
     }
+  });
+
+  it('does not set User-Agent in a browser, where scripts may not, but still sends OpenTSP-Client', () => {
+    const g = globalThis as { document?: unknown };
+    g.document = {};
+    try {
+      expect(clientHeaders()).toEqual({ 'opentsp-client': `opentsp-wallet-sdk/${PACKAGE_VERSION}` });
+    } finally {
+      delete g.document;
+    }
+    expect(clientHeaders()['user-agent']).toMatch(/^opentsp-wallet-sdk\/\S+ node\//);
   });
 });
