@@ -33,6 +33,18 @@ describe('lastResponse and client identification', () => {
     expect(tsp.calls(`/v1/tokens/${REF}/suspend`)[0]!.headers['idempotency-key']).toBe('suspend-wa_8842a1c7-1');
   });
 
+  it('gives each page of a list its own lastResponse', async () => {
+    tsp.on('GET', '/v1/tokens', (req) =>
+      req.query.get('cursor')
+        ? { status: 200, body: { data: [tokenBody({ tokenRef: 'tok_second' })], nextCursor: null }, headers: { 'x-request-id': 'req_page_2' } }
+        : { status: 200, body: { data: [tokenBody()], nextCursor: 'cur_2' }, headers: { 'x-request-id': 'req_page_1' } },
+    );
+    const ids: (string | undefined)[] = [];
+    for await (const page of wallet.listCards('wa_8842a1c7').pages()) ids.push(page.lastResponse.requestId);
+    expect(ids).toEqual(['req_page_1', 'req_page_2']);
+    expect((await wallet.listCards('wa_8842a1c7').firstPage()).lastResponse.statusCode).toBe(200);
+  });
+
   it('describes the answer that finally succeeded after a retry', async () => {
     tsp.sequence('GET', `/v1/tokens/${REF}`, [
       { status: 503, body: problem('service_unavailable', 503), headers: { 'x-request-id': 'req_failed' } },
