@@ -245,6 +245,11 @@ describe('docs/sdk.md snippets, run against a real TSP', () => {
 
     await run('Retries, idempotency, timeouts', { tokenRef: provisioned.token.tokenRef });
     expect(scope.token).toMatchObject({ tokenRef: provisioned.token.tokenRef, status: 'ACTIVE' });
+    await run('Retries, idempotency, timeouts (2)', { tokenRef: provisioned.token.tokenRef });
+    const [first, again] = [scope.first, scope.again] as (Token & { lastResponse: { idempotentReplayed: boolean; idempotencyKey: string; statusCode: number } })[];
+    expect(first!.lastResponse).toMatchObject({ statusCode: 200, idempotentReplayed: false, idempotencyKey: `suspend-${provisioned.token.tokenRef}-device-lost` });
+    expect(again!.lastResponse).toMatchObject({ statusCode: 200, idempotentReplayed: true });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(first));
 
     expect(snippets.map((s) => s.id).filter((id) => !ran.has(id))).toEqual([]);
   });

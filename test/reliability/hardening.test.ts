@@ -98,6 +98,18 @@ describe('hardening against hostile clients', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('lets a browser wallet send the SDK header OpenTSP-Client and read lastResponse (request id, replay flag)', async () => {
+    const preflight = await fetch(`${corsTsp.url}/v1/tokens`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://wallet.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'opentsp-client,idempotency-key' },
+    });
+    const allowHeaders = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/,\s*/);
+    expect(allowHeaders).toEqual(expect.arrayContaining(['opentsp-client', 'idempotency-key']));
+    const answer = await fetch(`${corsTsp.url}/healthz`, { headers: { Origin: 'https://wallet.example' } });
+    const exposed = (answer.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['x-request-id', 'idempotent-replayed']));
+  });
+
   it('answers an oversized header block with 431 from the HTTP parser, before any handler', async () => {
     const res = await fetch(`${tsp.url}/healthz`, { headers: { 'X-Big': 'a'.repeat(20_000) } });
     expect(res.status).toBe(431);

@@ -14,6 +14,9 @@ export interface ProxiedExchange {
   replayed: boolean;
   /** The problem `code` of a TSP error answer. */
   code: string | undefined;
+  /** The client's `User-Agent` and `OpenTSP-Client` (how the SDK names itself). */
+  userAgent?: string;
+  client?: string;
 }
 
 /**
@@ -99,6 +102,8 @@ export async function startFaultProxy(target?: string): Promise<FaultProxy> {
         status: 0,
         replayed: false,
         code: undefined,
+        userAgent: headerOf(req.headers, 'user-agent'),
+        client: headerOf(req.headers, 'opentsp-client'),
       };
       exchanges.push(exchange);
       const fault = faults.find((f) => f.method === method && matches(f.path, path) && f.used < f.times);

@@ -2,6 +2,7 @@ import { compactDecrypt, importJWK, type JWK } from 'jose';
 import { BaseClient, type ClientOptions } from './base-client';
 import type { RequestOptions } from './client';
 import { IntegrationError } from './errors';
+import { attachLastResponse, type WithLastResponse } from './last-response';
 import { Pan } from './secret';
 import type { DetokenizeRequest, DetokenizeResponse, OctJwk } from './types';
 
@@ -73,10 +74,10 @@ export class AcquirerClient extends BaseClient {
    * @throws PermissionError `cryptogram_invalid`, `domain_merchant_not_allowed`; ConflictError `atc_replayed`
    * (never retried); DeclinedError `detokenize_declined`; IntegrationError `decryption_failed`.
    */
-  async detokenize(request: DetokenizeRequest, options?: RequestOptions): Promise<DetokenizeResult> {
+  async detokenize(request: DetokenizeRequest, options?: RequestOptions): Promise<WithLastResponse<DetokenizeResult>> {
     const { data } = await this.http.call('post', '/v1/detokenize', { body: request }, options);
     const { encryptedCard, ...rest } = data;
-    return { ...rest, card: await this.#decrypt(encryptedCard) };
+    return attachLastResponse({ ...rest, card: await this.#decrypt(encryptedCard) }, data.lastResponse);
   }
 
   async #decrypt(jwe: string): Promise<DetokenizedCard> {

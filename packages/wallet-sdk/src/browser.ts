@@ -32,7 +32,9 @@ export {
   type PrivateKeyJwtCredentials,
   type EcPrivateJwk,
 } from './auth';
-export { DEFAULT_RETRY, isRetryable, type RetryOptions } from './retry';
+export { DEFAULT_RETRY, isRetryable, type RetryOptions, type Sleep } from './retry';
+export type { LastResponse, WithLastResponse } from './last-response';
+export { SDK_VERSION } from './user-agent';
 export {
   OpenTspError,
   ValidationError,

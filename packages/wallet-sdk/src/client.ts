@@ -1,7 +1,9 @@
 import { AuthenticationError, ConnectionError, IntegrationError, OpenTspError, errorFromResponse } from './errors';
 import { randomUuid, type Clock } from './platform';
 import type { CallInit, Method, Op, PathsWith, SuccessOf } from './operation-types';
-import { DEFAULT_RETRY, abortedError, retryDelayMs, sleep, type RetryOptions } from './retry';
+import { attachLastResponse, lastResponseFrom, type LastResponse, type WithLastResponse } from './last-response';
+import { DEFAULT_RETRY, abortedError, retryDelayMs, sleep, type RetryOptions, type Sleep } from './retry';
+import { clientHeaders } from './user-agent';
 
 export type { CallInit, Method, PathsWith, ResponseOf, BodyOf, QueryOf } from './operation-types';
 
@@ -41,15 +43,23 @@ export interface TransportOptions {
   retry?: Partial<RetryOptions>;
   /** Clock in ms since the epoch; for tests. */
   clock?: Clock;
+  /**
+   * How the SDK waits between retries (default: a timer that an abort cuts short). Tests pass
+   * one that records the delay instead of waiting for a real `Retry-After`.
+   */
+  sleep?: Sleep;
 }
 
 /** A successful answer with the metadata callers sometimes need. */
 export interface ApiResponse<T> {
-  data: T;
+  /** The parsed body; an object body carries the non-enumerable `lastResponse` too. */
+  data: T extends object ? WithLastResponse<T> : T;
   status: number;
   requestId: string | undefined;
   /** `Idempotent-Replayed: true`: this answer is the stored answer of an earlier identical POST. */
   replayed: boolean;
+  /** Status, request id, headers and replay flag of the answer (also on `data.lastResponse`). */
+  lastResponse: LastResponse;
 }
 
 /** Supplies bearer access tokens (see auth.ts). */
@@ -86,6 +96,7 @@ export class HttpClient {
   #timeoutMs: number;
   #retry: RetryOptions;
   #auth: AccessTokenSource | undefined;
+  #sleep: Sleep;
 
   constructor(options: TransportOptions) {
     if (!/^https?:\/\//i.test(options.baseUrl)) throw new TypeError('baseUrl must be an absolute http(s) URL');
@@ -96,6 +107,7 @@ export class HttpClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.clock = options.clock ?? Date.now;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   /** @internal Set once by the client that owns the credentials. */
@@ -160,7 +172,7 @@ export class HttpClient {
         }
         const delay = retryDelayMs(error, retry, { ...this.#retry, maxRetries });
         if (delay === undefined) throw error;
-        await sleep(delay, options.signal);
+        await this.#sleep(delay, options.signal);
       }
     }
   }
@@ -171,7 +183,7 @@ export class HttpClient {
     idempotencyKey: string | undefined,
     accessToken: string | undefined,
   ): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...request.headers };
+    const headers: Record<string, string> = { ...clientHeaders(), accept: 'application/json, application/problem+json', ...request.headers };
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     if (options.requestId) headers['x-request-id'] = options.requestId;
@@ -198,15 +210,17 @@ export class HttpClient {
       const res = await this.#fetch(this.#url(request), { method: request.method, headers, body, signal: controller.signal });
       const text = await res.text();
       const parsed = parseJson(text, res.headers.get('content-type'));
-      if (!res.ok) throw errorFromResponse(res.status, parsed, res.headers);
+      if (!res.ok) throw errorFromResponse(res.status, parsed, res.headers, this.clock());
       if (text !== '' && parsed === undefined) {
         throw new IntegrationError({ code: 'invalid_response', detail: `The TSP answered HTTP ${res.status} with a body that is not JSON.` });
       }
+      const lastResponse = lastResponseFrom(res, idempotencyKey);
       return {
-        data: parsed as T,
+        data: attachLastResponse(parsed, lastResponse) as ApiResponse<T>['data'],
         status: res.status,
-        requestId: res.headers.get('x-request-id') ?? undefined,
-        replayed: res.headers.get('idempotent-replayed') === 'true',
+        requestId: lastResponse.requestId,
+        replayed: lastResponse.idempotentReplayed,
+        lastResponse,
       };
     } catch (error) {
       if (options.signal?.aborted) throw abortedError(options.signal);

@@ -234,7 +234,7 @@ const CLASSES: Record<ErrorFamily, new (problem: Problem | LocalFailure) => Open
  * const err = errorFromResponse(res.status, await res.json(), res.headers);
  * ```
  */
-export function errorFromResponse(status: number, body: unknown, headers?: Headers): AnyOpenTspError {
+export function errorFromResponse(status: number, body: unknown, headers?: Headers, now: number = Date.now()): AnyOpenTspError {
   const requestId = headers?.get('x-request-id') ?? undefined;
   const problem: Problem = isProblem(body)
     ? { ...body, requestId: body.requestId ?? requestId ?? '' }
@@ -242,7 +242,7 @@ export function errorFromResponse(status: number, body: unknown, headers?: Heade
   const family = familyOf(problem.code) ?? familyOfStatus(problem.status);
   const error = new CLASSES[family](problem) as AnyOpenTspError;
   if (error instanceof RateLimitError || error instanceof ServerError) {
-    error.retryAfterSeconds = parseRetryAfterSeconds(headers?.get('retry-after') ?? null);
+    error.retryAfterSeconds = parseRetryAfterSeconds(headers?.get('retry-after') ?? null, now);
   }
   return error;
 }

@@ -1,6 +1,7 @@
 import { BaseClient, type ClientOptions } from './base-client';
 import { withEncryptedCard, type CardPlaintext } from './card-encryption';
 import type { QueryOf, RequestOptions } from './client';
+import type { WithLastResponse } from './last-response';
 import { AutoPager } from './pagination';
 import type {
   Card,
@@ -53,7 +54,7 @@ export class IssuerClient extends BaseClient {
    * ```
    * @throws PermissionError `cross_tenant_access`; ValidationError `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
    */
-  registerCard(card: CardPlaintext, details: Omit<CreateCardRequest, 'encryptedCard'> = {}, options: RequestOptions = {}): Promise<Card> {
+  registerCard(card: CardPlaintext, details: Omit<CreateCardRequest, 'encryptedCard'> = {}, options: RequestOptions = {}): Promise<WithLastResponse<Card>> {
     return this.#withCard(card, options, async (encryptedCard, request) =>
       (await this.http.call('post', '/v1/issuer/cards', { body: { ...details, encryptedCard } }, request)).data,
     );
@@ -73,7 +74,7 @@ export class IssuerClient extends BaseClient {
     source: CardSource,
     target: Omit<CreatePushReceiptRequest, 'cardRef' | 'encryptedCard'>,
     options: RequestOptions = {},
-  ): Promise<PushReceipt> {
+  ): Promise<WithLastResponse<PushReceipt>> {
     return this.#withSource(source, options, async (card, request) =>
       (await this.http.call('post', '/v1/push-receipts', { body: { ...target, ...card } }, request)).data,
     );
@@ -87,7 +88,7 @@ export class IssuerClient extends BaseClient {
    * const token = await issuer.pushToWallet({ cardRef }, { trid: '90000000001', walletAccountId: 'wa_8842a1c7' });
    * ```
    */
-  pushToWallet(source: CardSource, target: Omit<PushTokenRequest, 'cardRef' | 'encryptedCard'>, options: RequestOptions = {}): Promise<Token> {
+  pushToWallet(source: CardSource, target: Omit<PushTokenRequest, 'cardRef' | 'encryptedCard'>, options: RequestOptions = {}): Promise<WithLastResponse<Token>> {
     return this.#withSource(source, options, async (card, request) =>
       (await this.http.call('post', '/v1/issuer/tokens', { body: { ...target, ...card } }, request)).data,
     );
@@ -146,7 +147,7 @@ export class IssuerClient extends BaseClient {
    * ```
    * @throws NotFoundError `token_not_found` (also for another issuer's token).
    */
-  async getToken(tokenRef: string, options?: RequestOptions): Promise<Token> {
+  async getToken(tokenRef: string, options?: RequestOptions): Promise<WithLastResponse<Token>> {
     return (await this.http.call('get', '/v1/issuer/tokens/{tokenRef}', { path: { tokenRef } }, options)).data;
   }
 
@@ -177,7 +178,7 @@ export class IssuerClient extends BaseClient {
    * await issuer.suspendCard(cardRef, { reason: 'lost' });
    * ```
    */
-  suspendCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+  suspendCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<WithLastResponse<CardTokensResult>> {
     return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/suspend', cardRef, options);
   }
 
@@ -189,7 +190,7 @@ export class IssuerClient extends BaseClient {
    * await issuer.resumeCard(cardRef, { reason: 'issuer_request', comment: 'Card found' });
    * ```
    */
-  resumeCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+  resumeCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<WithLastResponse<CardTokensResult>> {
     return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/resume', cardRef, options);
   }
 
@@ -201,7 +202,7 @@ export class IssuerClient extends BaseClient {
    * await issuer.deleteCard(cardRef, { reason: 'stolen' });
    * ```
    */
-  deleteCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<CardTokensResult> {
+  deleteCard(cardRef: string, options: CardLifecycleOptions = {}): Promise<WithLastResponse<CardTokensResult>> {
     return this.#cardLifecycle('/v1/issuer/cards/{cardRef}/delete', cardRef, options);
   }
 
@@ -213,7 +214,7 @@ export class IssuerClient extends BaseClient {
    * await issuer.updateCard(cardRef, { pan: newPan, expMonth: 6, expYear: 2031 });
    * ```
    */
-  updateCard(cardRef: string, card: CardPlaintext, options: RequestOptions = {}): Promise<CardUpdateResult> {
+  updateCard(cardRef: string, card: CardPlaintext, options: RequestOptions = {}): Promise<WithLastResponse<CardUpdateResult>> {
     return this.#withCard(card, options, async (encryptedCard, request) =>
       (await this.http.call('post', '/v1/issuer/cards/{cardRef}/update', { path: { cardRef }, body: { encryptedCard } }, request)).data,
     );
@@ -223,7 +224,7 @@ export class IssuerClient extends BaseClient {
     path: '/v1/issuer/cards/{cardRef}/suspend' | '/v1/issuer/cards/{cardRef}/resume' | '/v1/issuer/cards/{cardRef}/delete',
     cardRef: string,
     options: CardLifecycleOptions,
-  ): Promise<CardTokensResult> {
+  ): Promise<WithLastResponse<CardTokensResult>> {
     const { reason = 'issuer_request', comment, tokenRefs, ...request } = options;
     return (await this.http.call('post', path, { path: { cardRef }, body: { reason, comment, tokenRefs } }, request)).data;
   }

@@ -1,11 +1,13 @@
+import type { WithLastResponse } from './last-response';
+
 /** One page of a list (`{ data, nextCursor }` in the contract; `nextCursor` null on the last page). */
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
-/** Fetches the page after `cursor` (the first page when undefined). */
-export type PageFetcher<T> = (cursor: string | undefined) => Promise<Page<T>>;
+/** Fetches the page after `cursor` (the first page when undefined), with the answer's `lastResponse`. */
+export type PageFetcher<T> = (cursor: string | undefined) => Promise<WithLastResponse<Page<T>>>;
 
 /**
  * A list that fetches its pages as you iterate (`?limit=&cursor=` → `{ data, nextCursor }`),
@@ -39,7 +41,7 @@ export class AutoPager<T> implements AsyncIterable<T> {
    * for await (const page of wallet.listCards(account).pages()) show(page.data);
    * ```
    */
-  async *pages(): AsyncGenerator<Page<T>, void, undefined> {
+  async *pages(): AsyncGenerator<WithLastResponse<Page<T>>, void, undefined> {
     let cursor: string | undefined;
     const seen = new Set<string>();
     for (;;) {
@@ -61,7 +63,7 @@ export class AutoPager<T> implements AsyncIterable<T> {
    * const { data, nextCursor } = await wallet.listCards(account, { limit: 20 }).firstPage();
    * ```
    */
-  firstPage(): Promise<Page<T>> {
+  firstPage(): Promise<WithLastResponse<Page<T>>> {
     return this.#fetchPage(undefined);
   }
 

@@ -68,6 +68,9 @@ export function retryDelayMs(error: unknown, retry: number, options: RetryOption
   return Math.max(retryAfterMs, error instanceof RateLimitError ? 0 : jittered);
 }
 
+/** Waits `ms` milliseconds, or rejects with `ConnectionError('aborted')` when `signal` fires. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 /**
  * Waits `ms`, or rejects with `ConnectionError('aborted')` as soon as `signal` fires.
  *
@@ -76,7 +79,7 @@ export function retryDelayMs(error: unknown, retry: number, options: RetryOption
  * await sleep(250, options.signal);
  * ```
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export const sleep: Sleep = (ms, signal) => {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortedError(signal));
     const onAbort = (): void => {
@@ -89,7 +92,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
+};
 
 /** The error for a call the caller aborted. */
 export function abortedError(signal: AbortSignal): ConnectionError {

@@ -5,6 +5,7 @@ import type { QueryOf, RequestOptions } from './client';
 import { provisionCard, provisionResult, type ProvisionContext, type ProvisionResult, VerificationSession } from './flows/provision';
 import { bindWithPushReceipt, parsePushReceiptLink, verifyPush, type BindContext, type PushReceiptLink, type VerifiedPush } from './flows/push-bind';
 import { getPaymentCredentials } from './flows/payments';
+import type { WithLastResponse } from './last-response';
 import { AutoPager } from './pagination';
 import type { CryptogramRequest, LifecycleReason, PaymentCredentials, Token, TokenStatus } from './types';
 import { verifyWebhook, type HeaderBag, type WebhookEvent } from './webhooks';
@@ -59,7 +60,7 @@ export class WalletClient extends BaseClient {
    * ```
    * @throws DeclinedError `provisioning_declined` (see `reasonCodes`); ValidationError `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
    */
-  provisionCard(card: CardPlaintext, context: ProvisionContext, options?: RequestOptions): Promise<ProvisionResult> {
+  provisionCard(card: CardPlaintext, context: ProvisionContext, options?: RequestOptions): Promise<WithLastResponse<ProvisionResult>> {
     return provisionCard(this.http, this.jwks, card, context, { ...options, algorithms: this.#algorithms });
   }
 
@@ -104,7 +105,7 @@ export class WalletClient extends BaseClient {
    * @throws ValidationError `receipt_signature_invalid`; GoneError `receipt_expired`;
    * ConflictError `receipt_already_redeemed`; PermissionError `receipt_wrong_requestor`, `receipt_wrong_account`.
    */
-  async bindWithPushReceipt(receiptOrDeepLink: string | PushReceiptLink, context: BindContext, options?: RequestOptions): Promise<Token> {
+  async bindWithPushReceipt(receiptOrDeepLink: string | PushReceiptLink, context: BindContext, options?: RequestOptions): Promise<WithLastResponse<Token>> {
     const { token } = await bindWithPushReceipt(this.http, this.jwks, receiptOrDeepLink, context, { trid: this.#trid }, options);
     return token;
   }
@@ -133,7 +134,7 @@ export class WalletClient extends BaseClient {
    * ```
    * @throws NotFoundError `token_not_found`.
    */
-  async getCard(tokenRef: string, options?: RequestOptions): Promise<Token> {
+  async getCard(tokenRef: string, options?: RequestOptions): Promise<WithLastResponse<Token>> {
     return (await this.http.call('get', '/v1/tokens/{tokenRef}', { path: { tokenRef } }, options)).data;
   }
 
@@ -146,7 +147,7 @@ export class WalletClient extends BaseClient {
    * ```
    * @throws ConflictError `token_state_conflict`, `token_deleted`.
    */
-  async suspend(tokenRef: string, options: LifecycleOptions = {}): Promise<Token> {
+  async suspend(tokenRef: string, options: LifecycleOptions = {}): Promise<WithLastResponse<Token>> {
     const { reason = 'cardholder_request', comment, ...request } = options;
     return (await this.http.call('post', '/v1/tokens/{tokenRef}/suspend', { path: { tokenRef }, body: { reason, comment } }, request)).data;
   }
@@ -160,7 +161,7 @@ export class WalletClient extends BaseClient {
    * ```
    * @throws PermissionError `forbidden` (suspended by the issuer); ConflictError `token_state_conflict`.
    */
-  async resume(tokenRef: string, options: LifecycleOptions = {}): Promise<Token> {
+  async resume(tokenRef: string, options: LifecycleOptions = {}): Promise<WithLastResponse<Token>> {
     const { reason = 'cardholder_request', comment, ...request } = options;
     return (await this.http.call('post', '/v1/tokens/{tokenRef}/resume', { path: { tokenRef }, body: { reason, comment } }, request)).data;
   }
@@ -173,7 +174,7 @@ export class WalletClient extends BaseClient {
    * await wallet.remove(tokenRef);
    * ```
    */
-  async remove(tokenRef: string, options: Omit<LifecycleOptions, 'comment'> = {}): Promise<Token> {
+  async remove(tokenRef: string, options: Omit<LifecycleOptions, 'comment'> = {}): Promise<WithLastResponse<Token>> {
     const { reason, ...request } = options;
     return (await this.http.call('delete', '/v1/tokens/{tokenRef}', { path: { tokenRef }, query: { reason } }, request)).data;
   }
@@ -188,7 +189,7 @@ export class WalletClient extends BaseClient {
    * ```
    * @throws ConflictError `token_not_active`; PermissionError `domain_channel_not_allowed`; DeclinedError `risk_declined`.
    */
-  getPaymentCredentials(tokenRef: string, transaction: CryptogramRequest, options?: RequestOptions): Promise<PaymentCredentials> {
+  getPaymentCredentials(tokenRef: string, transaction: CryptogramRequest, options?: RequestOptions): Promise<WithLastResponse<PaymentCredentials>> {
     return getPaymentCredentials(this.http, tokenRef, transaction, options);
   }
 

@@ -1,4 +1,5 @@
 import type { HttpClient, RequestOptions } from '../client';
+import type { WithLastResponse } from '../last-response';
 import type { CryptogramRequest, PaymentCredentials } from '../types';
 
 /**
@@ -10,7 +11,7 @@ export async function getPaymentCredentials(
   tokenRef: string,
   transaction: CryptogramRequest,
   options?: RequestOptions,
-): Promise<PaymentCredentials> {
+): Promise<WithLastResponse<PaymentCredentials>> {
   const { data } = await http.call('post', '/v1/tokens/{tokenRef}/cryptograms', { path: { tokenRef }, body: transaction }, options);
   return data;
 }

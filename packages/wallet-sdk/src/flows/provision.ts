@@ -1,6 +1,7 @@
 import { withEncryptedCard, type CardEncryptionOptions, type CardPlaintext } from '../card-encryption';
 import type { HttpClient, RequestOptions } from '../client';
 import type { JwksCache } from '../jwks';
+import { attachLastResponse, lastResponseOf, type WithLastResponse } from '../last-response';
 import type { Challenge, ProvisionRequest, Token, VerificationMethod } from '../types';
 
 /** Where and for what the token is provisioned: `ProvisionRequest` without the card. */
@@ -50,7 +51,7 @@ export class VerificationSession {
    * ```
    * @throws ValidationError `verification_method_unknown`; ConflictError `resend_limit_reached`, `verification_locked`, `challenge_locked`; RateLimitError `rate_limited` (too many codes sent for the token).
    */
-  async start(methodId: string, options?: RequestOptions): Promise<Challenge> {
+  async start(methodId: string, options?: RequestOptions): Promise<WithLastResponse<Challenge>> {
     const { data } = await this.#http.call(
       'post',
       '/v1/tokens/{tokenRef}/verification',
@@ -71,7 +72,7 @@ export class VerificationSession {
    * ```
    * @throws ValidationError `otp_invalid` (with `attemptsRemaining`, counted per token); ConflictError `verification_locked` (the token was deleted after too many wrong codes), `challenge_locked`; GoneError `challenge_expired`.
    */
-  async confirm(code: string, options?: RequestOptions): Promise<Token> {
+  async confirm(code: string, options?: RequestOptions): Promise<WithLastResponse<Token>> {
     if (!this.challenge) throw new TypeError('Call start(methodId) before confirm(code)');
     const { data } = await this.#http.call(
       'post',
@@ -99,7 +100,7 @@ export async function provisionCard(
   card: CardPlaintext,
   context: ProvisionContext,
   options: RequestOptions & Pick<CardEncryptionOptions, 'algorithms'> = {},
-): Promise<ProvisionResult> {
+): Promise<WithLastResponse<ProvisionResult>> {
   const token = await withEncryptedCard(
     card,
     jwks,
@@ -108,5 +109,6 @@ export async function provisionCard(
       (await http.call('post', '/v1/tokens', { body: { ...context, encryptedCard } }, { ...options, idempotencyKey })).data,
     options.idempotencyKey,
   );
-  return provisionResult(http, token);
+  // The result is built here, so it gets the answer's lastResponse too (the token has it already).
+  return attachLastResponse(provisionResult(http, token), lastResponseOf(token));
 }

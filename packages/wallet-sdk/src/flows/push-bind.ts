@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose'
 import type { HttpClient, RequestOptions } from '../client';
 import { IntegrationError, OpenTspError, localProblem } from '../errors';
 import type { VerificationKeys } from '../jwks';
+import type { WithLastResponse } from '../last-response';
 import { sha256Hex, type Clock } from '../platform';
 import type { PushReceiptClaims, RedeemPushReceiptRequest, Token } from '../types';
 
@@ -120,7 +121,7 @@ export async function bindWithPushReceipt(
   context: BindContext,
   expect: { trid?: string },
   options?: RequestOptions,
-): Promise<{ token: Token; push: VerifiedPush }> {
+): Promise<{ token: WithLastResponse<Token>; push: VerifiedPush }> {
   const push = await verifyPush(parsePushReceiptLink(input), keys, {
     trid: expect.trid,
     walletAccountId: context.walletAccountId,

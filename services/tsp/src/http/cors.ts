@@ -15,10 +15,12 @@ export function cors(allowedOrigins: readonly string[]): RequestHandler {
     res.vary('Origin');
     if (!origin || !allowed.has(origin)) return next();
     res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit, RateLimit-Policy');
+    // Idempotent-Replayed and X-Request-Id feed the SDK's `lastResponse` in browsers.
+    res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After, RateLimit, RateLimit-Policy, Idempotent-Replayed');
     if (req.method === 'OPTIONS' && req.get('access-control-request-method')) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
-      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key, X-Request-Id');
+      // OpenTSP-Client: the wallet SDK names itself with it (browsers refuse a script's User-Agent).
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key, X-Request-Id, OpenTSP-Client');
       res.setHeader('Access-Control-Max-Age', '600');
       res.status(204).end();
       return;
