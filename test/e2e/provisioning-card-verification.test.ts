@@ -131,6 +131,32 @@ describe('card verification at provisioning', () => {
     });
   });
 
+  it('never stores or logs the CVV2, neither a right nor a wrong one', async () => {
+    const card = { pan: testPan(w.cardPrefix, '591'), expMonth: 12, expYear: YEAR + 3, cvv2: '8642' };
+    w.sim.state.cards.add(card);
+    expect(JSON.parse((await provision(card)).text)).toMatchObject({ status: 'ACTIVE' });
+    expect((await provision({ ...card, cvv2: '8643' }, { walletAccountId: 'wa_code_wrong' })).status).toBe(422);
+
+    // Logs: no cvv2 member with a value, nor the codes next to any card field.
+    const logs = w.tsp.logs.text();
+    expect(logs).not.toMatch(/cvv2"?\s*[:=]\s*"?[0-9]/i);
+    expect(logs).not.toMatch(/"(8642|8643)"/);
+    // Database: no text, JSON or bytea value anywhere has a cvv2 member with a value, or either code as a value.
+    const columns = await w.tsp.db.pool.query<{ t: string; c: string; type: string }>(
+      `select c.table_schema || '.' || c.table_name as t, c.column_name as c, c.data_type as type from information_schema.columns c
+         join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
+        where c.table_schema not in ('pg_catalog', 'information_schema') and c.data_type in ('text', 'character varying', 'json', 'jsonb', 'bytea')`,
+    );
+    const hits: string[] = [];
+    for (const { t, c, type } of columns.rows) {
+      const value = type === 'bytea' ? `encode("${c}", 'escape')` : `"${c}"::text`;
+      const [schema, table] = t.split('.');
+      const found = await w.tsp.db.pool.query(`select 1 from "${schema}"."${table}" where ${value} ~* 'cvv2"?\\s*:\\s*"?[0-9]' or ${value} ~ '"(8642|8643)"'`);
+      if (found.rowCount) hits.push(`${t}.${c}`);
+    }
+    expect(hits).toEqual([]);
+  });
+
   it('the sandbox TSP registers the issuer-sim sandbox key as the Sandbox Bank enc key', () => {
     expect(SANDBOX_ISSUER_CARD_KEY).toEqual(SANDBOX_CARD_PUBLIC_KEY);
   });
