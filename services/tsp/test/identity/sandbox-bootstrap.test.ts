@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { isLuhnValid } from '../../src/domain/card/luhn';
-import { bootstrapSandbox, SANDBOX_ISSUER_CARD_KEY, type SandboxCredentials } from '../../src/domain/identity/sandbox-bootstrap';
+import { bootstrapSandbox, registerDemoCards, SANDBOX_ISSUER_CARD_KEY, type SandboxCredentials } from '../../src/domain/identity/sandbox-bootstrap';
 import { scrubCardNumbers } from '../../src/observability/card-data-scrubber';
 import { tokenFor } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
@@ -59,6 +59,14 @@ describe('sandbox bootstrap', () => {
     });
     const issuer = tsp.services.identity.registry.findIssuerForPan(testCards.approve);
     expect(issuer?.jwks?.keys).toEqual([SANDBOX_ISSUER_CARD_KEY]);
+  });
+
+  it('stores the demo cards with the expiry the issuer simulator holds, realigning one an older sandbox stored', async () => {
+    const services = tsp.services;
+    await services.uow.transaction((tx) => services.vault.cards.storeCard(tx, { issuerId: first.issuer.issuerId, pan: first.issuer.testCards.stepUp, expMonth: 6, expYear: 2030 }));
+    const cards = await registerDemoCards(services, first);
+    expect(cards.map((c) => c.expiry)).toEqual([{ month: 12, year: 2031 }, { month: 12, year: 2031 }, { month: 12, year: 2031 }]);
+    expect((await registerDemoCards(services, first)).map((c) => c.cardRef)).toEqual(cards.map((c) => c.cardRef));
   });
 
   it('prints client ids, secrets, the TRID, the token BIN range and a curl command, but no card number', () => {

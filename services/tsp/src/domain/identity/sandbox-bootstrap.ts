@@ -192,14 +192,21 @@ export interface DemoCardDependencies {
  * duplicates nor changes it (same `cardRef`, same expiry). A demo card deleted from the console
  * is crypto-shredded (no fingerprint left) and comes back as a new card at the next start.
  */
-export async function registerDemoCards(deps: DemoCardDependencies, credentials: SandboxCredentials, now = new Date()): Promise<DemoCard[]> {
+export async function registerDemoCards(deps: DemoCardDependencies, credentials: SandboxCredentials): Promise<DemoCard[]> {
   const { issuerId, testCards } = credentials.issuer;
   const wanted: Array<[DemoCard['outcome'], string]> = [['approve', testCards.approve], ['step_up', testCards.stepUp], ['decline', testCards.decline]];
   const cards: DemoCard[] = [];
   for (const [outcome, pan] of wanted) {
     const record = await deps.uow.transaction(async (tx) => {
       const existing = await deps.vault.cards.findByFingerprint(tx, pan);
-      if (existing) return existing;
+      if (existing && existing.expMonth === TEST_CARD.expMonth && existing.expYear === TEST_CARD.expYear) return existing;
+      if (existing) {
+        // Stored by an older sandbox with another expiry: align it with the simulator's record,
+        // or provisioning the test card with its documented expiry would fail verification.
+        await deps.vault.cards.updateCard(tx, existing.cardRef, { expMonth: TEST_CARD.expMonth, expYear: TEST_CARD.expYear });
+        await deps.audit.append(tx, { actor: SYSTEM.actor, action: 'card.update', subject: { type: 'card', id: existing.cardRef }, outcome: 'success', details: { issuerId, via: 'sandbox', fields: ['expMonth', 'expYear'] } });
+        return deps.vault.cards.getCard(tx, existing.cardRef);
+      }
       // storeCard dedupes by fingerprint under a lock, so two processes starting together store one card.
       // The expiry the issuer simulator holds (testCardDetails), so provisioning them verifies.
       const stored = await deps.vault.cards.storeCard(tx, { issuerId, pan, expMonth: TEST_CARD.expMonth, expYear: TEST_CARD.expYear });
