@@ -24,7 +24,7 @@ describe('token lifecycle by the token requestor and the issuer', () => {
     const card = await bank.registerCard({ pan, expMonth: 6, expYear: YEAR + 3 }, { product: { type: 'debit', name: 'Test Debit' }, cardArtAssetId: 'art_test' });
     cardRef = card.cardRef;
     for (const device of ['dev_a', 'dev_b']) {
-      const encryptedCard = await encryptCardFor(w.tsp.url, { pan, expMonth: 6, expYear: YEAR + 3 });
+      const encryptedCard = await encryptCardFor(w.tsp.url, { pan, expMonth: 6, expYear: YEAR + 3, cvv2: '123' });
       const res = await call('POST', '/v1/tokens', provisionBody(encryptedCard, { walletAccountId: 'wa_e2e_0001', device: { id: device, type: 'phone' } }));
       const token = await res.json();
       expect(res.status).toBe(201);

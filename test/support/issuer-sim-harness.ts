@@ -6,12 +6,14 @@ import { createTestClient, createTestIssuer, tokenFor, type Issuer, type TestCli
 import { registerTestPans } from './leak-scan';
 import { startTestTsp, type TestTsp } from './tsp-harness';
 import type { Server } from 'node:http';
-import { createIssuerSim, type IssuerSimOptions, type IssuerSimState, type ReceivedWebhook } from '../../services/issuer-sim/src';
+import { createIssuerSim, type IssuerSim, type IssuerSimOptions, type IssuerSimState, type ReceivedWebhook } from '../../services/issuer-sim/src';
 
 export interface TestIssuerSim {
   /** Base URL, e.g. `http://127.0.0.1:53211`. */
   url: string;
   state: IssuerSimState;
+  /** The simulator's card-data public keys (register them as the issuer's `jwks`). */
+  publicJwks: IssuerSim['publicJwks'];
   /** Waits until `count` webhooks match (signature verified by the simulator on receipt). */
   waitForWebhooks(filter: { type?: string; tokenRef?: string; receiver?: string }, count?: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
   /** The last OTP the TSP asked the bank to deliver for this token. */
@@ -33,6 +35,7 @@ export async function startIssuerSim(options: IssuerSimOptions = {}): Promise<Te
   return {
     url: `http://127.0.0.1:${port}`,
     state: sim.state,
+    publicJwks: sim.publicJwks,
     async waitForWebhooks(filter, count = 1, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -90,6 +93,8 @@ export async function startProvisioningWorld(
     decisionUrl: `${sim.url}/decisions`,
     otpDeliveryUrl: `${sim.url}/otp-deliveries`,
     webhookUrl: `${sim.url}/webhooks`,
+    // The bank's card-data key: the TSP encrypts PAN, expiry and CVV2 to it for the bank's check.
+    jwks: sim.publicJwks,
     standInDecision: options.standInDecision ?? 'step_up',
   });
   const issuerClient = await createTestClient(tsp, { role: 'issuer', issuerId: issuer.issuerId });

@@ -216,6 +216,15 @@ export interface paths {
          *       `verification.required = true` and the ID&V methods to offer; decline → 403
          *       `provisioning_declined` with `reasonCodes`. An unreachable issuer falls back to its
          *       stand-in decision.
+         *
+         *       Card verification (a card number alone is worth no token): when the card is already
+         *       in the vault, `expMonth`/`expYear` must match the stored expiry, else 422
+         *       `card_verification_failed` (audited and counted by the risk engine; the stored expiry
+         *       is never shown). PAN, expiry and CVV2 go to the issuer encrypted to its registered
+         *       `enc` key (`TokenActivationRequest.encryptedCard`); the issuer answers `expiryResult`
+         *       and `cvv2Result`, and a `no_match` is 422 `card_verification_failed`. Without a CVV2
+         *       checked by the issuer (`cvv2Result` not `match`: no `cvv2` sent, an issuer without an
+         *       `enc` key, or a stand-in decision) the best outcome is step-up, never `ACTIVE`.
          *     - **RedeemPushReceiptRequest** (has `pushReceipt`): one-tap binding. The receipt is
          *       redeemed once, before it expires, only by the token requestor it was issued for (and
          *       only for its wallet account, if it names one); the token is `ACTIVE` with assurance
@@ -226,7 +235,7 @@ export interface paths {
          *     Errors: 403 `provisioning_declined`, `receipt_wrong_requestor`, `receipt_wrong_account`,
          *     `requestor_not_eligible`; 404 `receipt_not_found`; 409 `receipt_already_redeemed`,
          *     `token_range_exhausted`; 410 `receipt_expired`; 422 `jwe_invalid`, `card_invalid_luhn`,
-         *     `card_expired`, `card_bin_unknown`, `receipt_signature_invalid`.
+         *     `card_expired`, `card_bin_unknown`, `card_verification_failed`, `receipt_signature_invalid`.
          */
         post: operations["createToken"];
         delete?: never;
@@ -1306,8 +1315,12 @@ export interface webhooks {
          *     (token `INACTIVE`; `idvMethods` lists the ID&V methods to offer, at least one) or
          *     `decline`. The issuer answers within 3 seconds; a timeout, a non-2xx answer or a body
          *     that does not match `TokenActivationResponse` makes the TSP apply the issuer's
-         *     `standInDecision`. No card number is sent: the issuer identifies the card by `cardRef`
-         *     and `panLast4`.
+         *     `standInDecision` (a stand-in `approve` is applied as `step_up`: nobody checked the
+         *     CVV2). The card data the issuer needs to verify (PAN, expiry and the CVV2 the wallet
+         *     sent) travels only in `encryptedCard`, a JWE to the issuer's registered `enc` key; the
+         *     issuer answers `expiryResult` and `cvv2Result`. An issuer without an `enc` key gets no
+         *     `encryptedCard` (only `cardRef` and `panLast4`) and can verify nothing: its `approve`
+         *     is applied as `step_up`.
          */
         post: operations["issuerTokenActivationRequest"];
         delete?: never;
@@ -1415,6 +1428,7 @@ export interface components {
          *     | `card_expired` | 422 | The card's expiry is in the past. |
          *     | `card_bin_unknown` | 422 | No issuer's card BIN range (with that PAN length) contains the card number. |
          *     | `card_not_found` | 404 | No card with this `cardRef` for the caller. |
+         *     | `card_verification_failed` | 422 | The card data does not verify: the expiry differs from the card in the vault, or the issuer answered `no_match` for expiry or CVV2. |
          *     | `provisioning_declined` | 403 | Provisioning was declined by the issuer, its stand-in rules or the risk engine; see `reasonCodes`. |
          *     | `token_not_found` | 404 | No token with this reference (or token PAN) visible to the caller. |
          *     | `token_not_active` | 409 | The token is not `ACTIVE` (it is `INACTIVE` or `SUSPENDED`). |
@@ -1460,7 +1474,7 @@ export interface components {
          *     | `delivery_in_progress` | 409 | The delivery is already `pending`. |
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "cursor_invalid" | "unauthorized" | "invalid_client" | "invalid_assertion" | "token_expired" | "token_invalid" | "client_suspended" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "forbidden" | "insufficient_scope" | "cross_tenant_access" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "not_implemented" | "service_unavailable" | "idempotency_key_reused" | "idempotency_in_progress" | "jwe_invalid" | "card_invalid_luhn" | "card_expired" | "card_bin_unknown" | "card_not_found" | "provisioning_declined" | "token_not_found" | "token_not_active" | "token_past_expiry" | "token_state_conflict" | "token_deleted" | "token_expiry_mismatch" | "token_range_exhausted" | "verification_method_unknown" | "verification_not_required" | "challenge_not_found" | "challenge_expired" | "challenge_locked" | "verification_locked" | "otp_invalid" | "resend_limit_reached" | "receipt_not_found" | "receipt_expired" | "receipt_already_redeemed" | "receipt_wrong_requestor" | "receipt_wrong_account" | "receipt_signature_invalid" | "requestor_not_found" | "requestor_not_eligible" | "cryptogram_invalid" | "atc_replayed" | "amount_mismatch" | "domain_channel_not_allowed" | "domain_merchant_not_allowed" | "requestor_kind_not_allowed" | "detokenize_declined" | "risk_declined" | "client_not_found" | "client_auth_method_mismatch" | "issuer_not_found" | "bin_range_overlap" | "bin_range_in_use" | "rule_invalid" | "rule_not_found" | "decision_not_found" | "key_rotation_in_progress" | "delivery_not_found" | "delivery_in_progress";
+        ProblemCode: "validation_failed" | "malformed_json" | "cursor_invalid" | "unauthorized" | "invalid_client" | "invalid_assertion" | "token_expired" | "token_invalid" | "client_suspended" | "invalid_grant" | "unsupported_grant_type" | "invalid_scope" | "forbidden" | "insufficient_scope" | "cross_tenant_access" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal_error" | "not_implemented" | "service_unavailable" | "idempotency_key_reused" | "idempotency_in_progress" | "jwe_invalid" | "card_invalid_luhn" | "card_expired" | "card_bin_unknown" | "card_not_found" | "card_verification_failed" | "provisioning_declined" | "token_not_found" | "token_not_active" | "token_past_expiry" | "token_state_conflict" | "token_deleted" | "token_expiry_mismatch" | "token_range_exhausted" | "verification_method_unknown" | "verification_not_required" | "challenge_not_found" | "challenge_expired" | "challenge_locked" | "verification_locked" | "otp_invalid" | "resend_limit_reached" | "receipt_not_found" | "receipt_expired" | "receipt_already_redeemed" | "receipt_wrong_requestor" | "receipt_wrong_account" | "receipt_signature_invalid" | "requestor_not_found" | "requestor_not_eligible" | "cryptogram_invalid" | "atc_replayed" | "amount_mismatch" | "domain_channel_not_allowed" | "domain_merchant_not_allowed" | "requestor_kind_not_allowed" | "detokenize_declined" | "risk_declined" | "client_not_found" | "client_auth_method_mismatch" | "issuer_not_found" | "bin_range_overlap" | "bin_range_in_use" | "rule_invalid" | "rule_not_found" | "decision_not_found" | "key_rotation_in_progress" | "delivery_not_found" | "delivery_in_progress";
         /**
          * @description Snake_case reason of a risk or issuer outcome (e.g. `device_rooted`, `velocity_card_24h`, `issuer_declined`, `card_blocked`). Rules define their own.
          * @example device_rooted
@@ -1656,7 +1670,7 @@ export interface components {
             pan: string;
             expMonth: number;
             expYear: number;
-            /** @description Card security code; checked by the issuer path, never stored. */
+            /** @description Card security code. The TSP never stores or logs it: it goes only to the issuer, encrypted to the issuer's `enc` key (`IssuerEncryptedCard`), for the issuer to check. Without it provisioning can at best step up, never yield an `ACTIVE` token. */
             cvv2?: string;
             cardholderName?: string;
         };
@@ -1975,6 +1989,7 @@ export interface components {
         TokenCard: {
             cardRef: components["schemas"]["CardRef"];
             panLast4: components["schemas"]["Last4"];
+            /** @description The funding card's expiry: the one the requestor sent and proved at provisioning (a different one is refused with `card_verification_failed`), or the issuer's update. */
             expiry: components["schemas"]["Expiry"];
             issuerId: components["schemas"]["IssuerId"];
             issuerName: string;
@@ -2364,7 +2379,7 @@ export interface components {
             /** @description OTP delivery endpoint; without it no ID&V step-up is possible. */
             otpDeliveryUrl?: components["schemas"]["HttpsUrl"];
             webhookUrl?: components["schemas"]["HttpsUrl"];
-            /** @description Issuer public keys (to verify signed issuer responses, if used). */
+            /** @description Issuer public keys. An `enc` key (`RSA-OAEP-256`, recommended: cheap to encrypt to, or `ECDH-ES+A256KW`) is the key the TSP encrypts card data to in token activation requests (`TokenActivationRequest.encryptedCard`). Without one the issuer gets no card data, cannot verify expiry or CVV2, and its `approve` is applied as `step_up`. */
             jwks?: components["schemas"]["Jwks"];
             standInDecision: components["schemas"]["StandInDecision"];
             /** @description Default the TSP's own BIN controller id. */
@@ -2408,7 +2423,8 @@ export interface components {
          *     hoursSinceLastUse, speedKmhFromLastUse), `velocity` (provisioningPerDevice1h/24h,
          *     provisioningPerCard1h/24h, provisioningPerWalletAccount1h/24h, provisioningPerIp1h/24h,
          *     pushRedemptionsPerWalletAccount24h, detokenizationsPerToken1h/24h), `behaviour`
-         *     (accountAgeDays, hoursSinceCardSuspended, otpFailures24h, otpFailuresPerCard24h),
+         *     (accountAgeDays, hoursSinceCardSuspended, otpFailures24h, otpFailuresPerCard24h,
+         *     cardVerificationFailures24h, cardVerificationFailuresPerCard24h),
          *     `transaction` (amount, currency, merchantCategoryCode, merchantId, channel), `card`
          *     (country, product), `signals` (the requestor's `riskSignals`, `extra.<name>` included).
          *     Validated on save (422 `rule_invalid` with `errors[]`).
@@ -2743,6 +2759,7 @@ export interface components {
             device?: components["schemas"]["Device"];
             tokenLocation: components["schemas"]["TokenLocation"];
             channel: components["schemas"]["Channel"];
+            encryptedCard?: components["schemas"]["IssuerEncryptedCard"];
             /** @description The TSP risk engine's assessment. */
             risk: {
                 outcome: components["schemas"]["RiskOutcome"];
@@ -2757,13 +2774,31 @@ export interface components {
             /** @enum {string} */
             decision: "approve" | "decline";
             reasonCode?: components["schemas"]["ReasonCode"];
+            expiryResult?: components["schemas"]["CardVerificationResult"];
+            cvv2Result?: components["schemas"]["CardVerificationResult"];
         };
         TokenActivationStepUp: {
             /** @constant */
             decision: "step_up";
             reasonCode?: components["schemas"]["ReasonCode"];
+            expiryResult?: components["schemas"]["CardVerificationResult"];
+            cvv2Result?: components["schemas"]["CardVerificationResult"];
             idvMethods: components["schemas"]["VerificationMethod"][];
         };
+        /**
+         * @description The issuer's check of one card data element it received in `encryptedCard`: `match`, `no_match` (the TSP refuses with `card_verification_failed`), or `not_checked` (absent means `not_checked`; a `cvv2Result` other than `match` never yields an `ACTIVE` token).
+         * @enum {string}
+         */
+        CardVerificationResult: "match" | "no_match" | "not_checked";
+        /**
+         * @description Card data for the issuer's verification, as a compact JWE **to the issuer's registered
+         *     `enc` key** (`alg` that key's `RSA-OAEP-256` or `ECDH-ES+A256KW`, `enc` `A256GCM`,
+         *     `kid`, `iat`). The plaintext is `CardPlaintext` with `pan`, `expMonth`, `expYear` and
+         *     `cvv2` when the wallet sent one (never `cardholderName`). The TSP decrypts the wallet's
+         *     CVV2, re-encrypts it here and forgets it: it is never stored or logged (PCI DSS 4.0
+         *     req. 3.3.1.2). Absent when the issuer has no `enc` key.
+         */
+        IssuerEncryptedCard: string;
         /** @description One-time code to deliver, from the TSP to the issuer's `otpDeliveryUrl`. */
         OtpDeliveryRequest: {
             challengeId: components["schemas"]["ChallengeId"];
@@ -3543,6 +3578,8 @@ export type SchemaTokenActivationRequest = components['schemas']['TokenActivatio
 export type SchemaTokenActivationResponse = components['schemas']['TokenActivationResponse'];
 export type SchemaTokenActivationApproveOrDecline = components['schemas']['TokenActivationApproveOrDecline'];
 export type SchemaTokenActivationStepUp = components['schemas']['TokenActivationStepUp'];
+export type SchemaCardVerificationResult = components['schemas']['CardVerificationResult'];
+export type SchemaIssuerEncryptedCard = components['schemas']['IssuerEncryptedCard'];
 export type SchemaOtpDeliveryRequest = components['schemas']['OtpDeliveryRequest'];
 export type ResponseTokenAfterLifecycle = components['responses']['TokenAfterLifecycle'];
 export type ResponseCardTokens = components['responses']['CardTokens'];
@@ -3944,7 +3981,7 @@ export interface operations {
             410: components["responses"]["Gone"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `jwe_invalid`, `card_invalid_luhn`, `card_expired`, `card_bin_unknown`, `receipt_signature_invalid`, `idempotency_key_reused`. */
+            /** @description `jwe_invalid`, `card_invalid_luhn`, `card_expired`, `card_bin_unknown`, `card_verification_failed`, `receipt_signature_invalid`, `idempotency_key_reused`. */
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

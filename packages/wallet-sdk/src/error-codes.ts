@@ -66,6 +66,7 @@ export const PROBLEM_CODES = {
   card_invalid_luhn: ['validation', 422],
   card_expired: ['validation', 422],
   card_bin_unknown: ['validation', 422],
+  card_verification_failed: ['validation', 422],
   verification_method_unknown: ['validation', 422],
   otp_invalid: ['validation', 422],
   receipt_signature_invalid: ['validation', 422],

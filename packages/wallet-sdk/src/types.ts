@@ -36,3 +36,13 @@ export type DetokenizeRequest = Schema<'DetokenizeRequest'>;
 export type DetokenizeResponse = Schema<'DetokenizeResponse'>;
 export type OctJwk = Schema<'OctJwk'>;
 export type Scope = Schema<'Scope'>;
+/**
+ * The bank side of provisioning (contract webhook `issuer.tokenActivationRequest`), for an
+ * issuer implementing its decision endpoint: the request's `encryptedCard` is a JWE to the
+ * issuer's registered `enc` key (PAN, expiry, CVV2); the answer says `expiryResult` and
+ * `cvv2Result` (a `no_match` makes the TSP refuse with `card_verification_failed`; anything
+ * but `cvv2Result: 'match'` never yields an `ACTIVE` token).
+ */
+export type TokenActivationRequest = Schema<'TokenActivationRequest'>;
+export type TokenActivationResponse = Schema<'TokenActivationResponse'>;
+export type CardVerificationResult = Schema<'CardVerificationResult'>;

@@ -49,6 +49,8 @@ export class WalletClient extends BaseClient {
   /**
    * Provisions a card: encrypts it on the device to the TSP's current `enc` key (the PAN never
    * leaves in clear) and asks for a token. Resolves with an `ACTIVE` token or the ID&V step-up.
+   * Send the `cvv2` the cardholder typed: the issuer checks it, and without it the best
+   * outcome is the step-up, never `ACTIVE`.
    *
    * @example
    * ```ts
@@ -58,7 +60,8 @@ export class WalletClient extends BaseClient {
    * );
    * if (result.outcome === 'verification_required') await result.verification.start(result.verification.methods[0].id);
    * ```
-   * @throws DeclinedError `provisioning_declined` (see `reasonCodes`); ValidationError `card_invalid_luhn`, `card_expired`, `card_bin_unknown`.
+   * @throws DeclinedError `provisioning_declined` (see `reasonCodes`); ValidationError `card_invalid_luhn`, `card_expired`, `card_bin_unknown`,
+   * `card_verification_failed` (expiry or CVV2 wrong: ask the cardholder to check them).
    */
   provisionCard(card: CardPlaintext, context: ProvisionContext, options?: RequestOptions): Promise<WithLastResponse<ProvisionResult>> {
     return provisionCard(this.http, this.jwks, card, context, { ...options, algorithms: this.#algorithms });

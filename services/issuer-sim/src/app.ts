@@ -1,6 +1,9 @@
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { components } from '@opentsp/api-types';
-import { decide, DEFAULT_DECISION_RULES, type DecisionRule } from './decision-rules';
+import { KeySet, type Jwk } from '@opentsp/crypto';
+import { CardBook, openCardData, publicJwksOf, SANDBOX_CARDS, type CardRecord } from './card-records';
+import { decide, DEFAULT_DECISION_RULES, DEFAULT_IDV_METHODS, type DecisionRule } from './decision-rules';
+import { SANDBOX_CARD_KEY } from './sandbox-card-key';
 import { verifyTspSignature } from './signature';
 import { httpJwksSource, type JwksSource } from './tsp-jwks';
 import { WebhookInbox, type ReceivedWebhook } from './webhook-inbox';
@@ -17,6 +20,10 @@ export interface IssuerSimOptions {
   tspUrl?: string;
   /** Or a JWKS source directly (tests). Without either, signatures are not checked (demo only). */
   jwks?: JwksSource;
+  /** The bank's card records (default: the sandbox test cards, CVV2 `123`). */
+  cards?: readonly CardRecord[];
+  /** Private keys the TSP encrypts card data to (default: the published sandbox key, sandbox-card-key.ts). */
+  cardKeys?: readonly Jwk[];
 }
 
 /** The simulator's state, for tests and the demo. */
@@ -25,18 +32,24 @@ export interface IssuerSimState {
   readonly webhooks: WebhookInbox;
   /** Last code per token (stands in for the cardholder's phone). */
   readonly otpInbox: Map<string, OtpDeliveryRequest>;
-  /** Every decision request received (no card data: the TSP sends last 4 only). */
+  /** Every decision request received (card data only as the JWE to the bank's key). */
   readonly decisionRequests: TokenActivationRequest[];
+  /** The bank's card records, checked against the card data of each decision request. */
+  readonly cards: CardBook;
 }
 
 export interface IssuerSim {
   app: Express;
   state: IssuerSimState;
+  /** The public halves of the card-data keys: register them as the issuer's `jwks`. */
+  publicJwks: components['schemas']['Jwks'];
 }
 
 /**
  * The bank side of the OpenTSP contract, small enough to read in one sitting:
- * - `POST /decisions` answers token activation requests (approve / step-up / decline);
+ * - `POST /decisions` answers token activation requests (approve / step-up / decline), after
+ *   decrypting the card data (PAN, expiry, CVV2) with its own key and checking it against its
+ *   card records (`expiryResult`, `cvv2Result`; a `no_match` declines);
  * - `POST /otp-deliveries` receives one-time codes the TSP asks the bank to send, and
  *   `GET /otp-deliveries/latest?tokenRef=` hands the last one to tests and the demo, standing
  *   in for the cardholder's phone;
@@ -50,7 +63,16 @@ export interface IssuerSim {
 export function createIssuerSim(options: IssuerSimOptions = {}): IssuerSim {
   const rules = options.rules ?? DEFAULT_DECISION_RULES;
   const jwks = options.jwks ?? (options.tspUrl ? httpJwksSource(options.tspUrl) : undefined);
-  const state: IssuerSimState = { availability: 'up', webhooks: new WebhookInbox(), otpInbox: new Map(), decisionRequests: [] };
+  const cardKeys = options.cardKeys ?? [SANDBOX_CARD_KEY];
+  const keySet = KeySet.fromJson({ keys: cardKeys });
+  keySet.catch(() => undefined); // reported on the first decision request instead
+  const state: IssuerSimState = {
+    availability: 'up',
+    webhooks: new WebhookInbox(),
+    otpInbox: new Map(),
+    decisionRequests: [],
+    cards: new CardBook(options.cards ?? SANDBOX_CARDS),
+  };
   const signed: RequestHandler = jwks ? verifyTspSignature(jwks) : (_req, _res, next) => next();
   const available: RequestHandler = (_req, res, next) => {
     if (state.availability === 'down') {
@@ -87,14 +109,24 @@ export function createIssuerSim(options: IssuerSimOptions = {}): IssuerSim {
     res.json({ availability: mode });
   });
 
-  app.post('/decisions', available, signed, (req, res) => {
+  app.post('/decisions', available, signed, async (req, res) => {
     const request = req.body as TokenActivationRequest;
     if (typeof request?.panLast4 !== 'string' || !/^[0-9]{4}$/.test(request.panLast4)) {
       res.status(400).json({ error: 'panLast4 is required' });
       return;
     }
     state.decisionRequests.push(request);
-    res.json(decide(request, rules));
+    if (!request.encryptedCard) {
+      res.json(decide(request, rules));
+      return;
+    }
+    // The card data is for the bank's eyes only: decrypt, check against the record, forget.
+    const card = await openCardData(request.encryptedCard, await keySet);
+    if (!card || !card.pan.endsWith(request.panLast4)) {
+      res.json({ decision: 'decline', reasonCode: 'card_data_unreadable', expiryResult: 'not_checked', cvv2Result: 'not_checked' });
+      return;
+    }
+    res.json(decide(request, rules, DEFAULT_IDV_METHODS, state.cards.check(card)));
   });
 
   app.post('/otp-deliveries', available, signed, (req, res) => {
@@ -140,7 +172,7 @@ export function createIssuerSim(options: IssuerSimOptions = {}): IssuerSim {
     });
   });
 
-  return { app, state };
+  return { app, state, publicJwks: publicJwksOf(cardKeys) };
 }
 
 /** The simulator's Express app alone (see {@link createIssuerSim} for its state). */

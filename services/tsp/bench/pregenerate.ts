@@ -49,7 +49,8 @@ export async function provisioningBodies(baseUrl: string, from: number, count: n
   const bodies: string[] = [];
   for (let i = 0; i < count; i++) {
     const n = from + i;
-    const encryptedCard = await encryptCompact({ pan: benchPan(n), expMonth: 12, expYear: 2031 }, key, { alg: 'RSA-OAEP-256' });
+    // With CVV2: the issuer-sim checks it (`123`, its cards' code) and approves; without, a step-up.
+    const encryptedCard = await encryptCompact({ pan: benchPan(n), expMonth: 12, expYear: 2031, cvv2: '123' }, key, { alg: 'RSA-OAEP-256' });
     bodies.push(
       JSON.stringify({
         encryptedCard,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Services } from '../src/compose';
 import type { AdminContext } from '../src/domain/identity';
 import { luhnCheckDigit } from '../src/domain/card/luhn';
+import { SANDBOX_ISSUER_CARD_KEY } from '../src/domain/identity/sandbox-bootstrap';
 import { tokensRepository } from '../src/store/tokens.repository';
 
 export const BENCH = {
@@ -35,6 +36,8 @@ export async function seedParties(services: Services, issuerSimUrl: string): Pro
     tokenBinRanges: [{ prefix: BENCH.tokenBin, tokenLength: 16 }],
     decisionUrl: `${issuerSimUrl}/decisions`,
     otpDeliveryUrl: `${issuerSimUrl}/otp-deliveries`,
+    // The issuer-sim's card-data key: every provisioning pays the JWE of PAN, expiry and CVV2 to it.
+    jwks: { keys: [SANDBOX_ISSUER_CARD_KEY] },
     standInDecision: 'approve',
   });
   const make = (input: Parameters<Services['identity']['clients']['create']>[1]) => services.identity.clients.create(ACTOR, input);

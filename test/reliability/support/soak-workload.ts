@@ -149,7 +149,7 @@ export class SoakWorkload {
       this.#encKey = jwks.keys.find((k) => k.use === 'enc' && k.alg === 'ECDH-ES+A256KW');
       if (!this.#encKey) throw new Error('the TSP publishes no ECDH-ES+A256KW key');
     }
-    return encryptCompact({ pan, expMonth: 12, expYear: new Date().getUTCFullYear() + 3 }, this.#encKey, { alg: 'ECDH-ES+A256KW' });
+    return encryptCompact({ pan, expMonth: 12, expYear: new Date().getUTCFullYear() + 3, cvv2: '123' }, this.#encKey, { alg: 'ECDH-ES+A256KW' });
   }
 
   async #send(kind: Kind, method: string, path: string, bearer: string, body: unknown, expected: number): Promise<Record<string, unknown> | undefined> {

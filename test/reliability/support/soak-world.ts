@@ -116,6 +116,8 @@ export async function seed(shared: SharedDatabase, tspUrl: string, bins = { card
       decisionUrl: `${sim.url}/decisions`,
       otpDeliveryUrl: `${sim.url}/otp-deliveries`,
       webhookUrl: `${sim.url}/webhooks`,
+      // The simulator's card-data key: it checks PAN, expiry and CVV2 (approval needs its CVV2 check).
+      jwks: sim.publicJwks,
       standInDecision: 'approve',
     });
     const issuerClient = await client({ role: 'issuer', issuerId: issuer.issuerId });

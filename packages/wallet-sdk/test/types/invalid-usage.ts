@@ -3,7 +3,7 @@
  * ("Unused '@ts-expect-error' directive"). Not run by jest; compiled only. The valid calls
  * next to them show the same call is accepted when it matches the contract.
  */
-import { WalletClient, IssuerClient, AcquirerClient, isOpenTspError, type ProvisionContext } from '../../src/browser';
+import { WalletClient, IssuerClient, AcquirerClient, isOpenTspError, type ProvisionContext, type TokenActivationResponse } from '../../src/browser';
 
 declare const wallet: WalletClient;
 declare const issuer: IssuerClient;
@@ -71,8 +71,17 @@ export async function invalidUsage(): Promise<void> {
       // @ts-expect-error 'token_missing' is not an error code
       if (err.code === 'token_missing') return;
       if (err.code === 'provisioning_declined') void err.reasonCodes;
+      if (err.code === 'card_verification_failed') return;
       // @ts-expect-error reasonCodes exists only on DeclinedError
       if (err.code === 'token_not_found') void err.reasonCodes;
     }
   }
+}
+
+/** A bank's decision endpoint answers with typed card-check results. */
+export function issuerDecisionAnswer(): TokenActivationResponse[] {
+  const checked: TokenActivationResponse = { decision: 'approve', expiryResult: 'match', cvv2Result: 'match' };
+  // @ts-expect-error cvv2Result is 'match' | 'no_match' | 'not_checked'
+  const wrong: TokenActivationResponse = { decision: 'approve', cvv2Result: 'ok' };
+  return [checked, wrong];
 }

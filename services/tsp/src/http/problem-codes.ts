@@ -34,6 +34,7 @@ const TABLE: Record<ProblemCode, readonly [status: number, title: string]> = {
   card_expired: [422, 'Card expired'],
   card_bin_unknown: [422, 'Card BIN not served by any issuer'],
   card_not_found: [404, 'Card not found'],
+  card_verification_failed: [422, 'Card data does not verify'],
   provisioning_declined: [403, 'Provisioning declined'],
   token_not_found: [404, 'Token not found'],
   token_not_active: [409, 'Token not active'],

@@ -6,7 +6,7 @@ import { newId } from './ids';
 import type { RuleBook } from './rule-book';
 import { combineOutcome, type FiredRule, type RiskOutcome } from './rule-set';
 import type { RiskEvaluationPoint, RiskSignalsInput, RiskSubject } from './signals';
-import { accountKeyOf, cardKeyOf, DETOKENIZATION_TOKEN_KEY_PREFIX, otpKeys, velocityPlan } from './velocity-keys';
+import { accountKeyOf, cardKeyOf, cardVerificationKeys, DETOKENIZATION_TOKEN_KEY_PREFIX, otpKeys, velocityPlan } from './velocity-keys';
 
 export interface RiskDecisionRequest {
   kind: RiskEvaluationPoint;
@@ -30,6 +30,7 @@ export interface RiskDecision {
 /** Events that are not decisions but feed rules. */
 export type RiskEvent =
   | { kind: 'otp_failed'; subject: RiskSubject; at?: Date }
+  | { kind: 'card_verification_failed'; subject: RiskSubject; at?: Date }
   | { kind: 'card_suspended'; subject: RiskSubject; at?: Date };
 
 export function riskScore(fired: readonly FiredRule[]): number {
@@ -139,11 +140,16 @@ async function evaluate(rules: RuleBook, request: RiskDecisionRequest, lookup: R
   return { decision: { decisionId, kind, outcome, reasonCodes, firedRules, ruleSetVersion: ruleSet.version, score }, record, effects };
 }
 
-/** Counts an event that is not a decision (a failed OTP, a card suspension) in `tx`. */
+/** Counts an event that is not a decision (a failed OTP or card verification, a card suspension) in `tx`. */
 export async function recordEvent(tx: Executor, event: RiskEvent): Promise<void> {
   const at = event.at ?? new Date();
   if (event.kind === 'otp_failed') {
     const keys = otpKeys(event.subject);
+    await riskVelocityRepository.increment(tx, [keys.account, keys.card].filter((k): k is string => k !== null), at);
+    return;
+  }
+  if (event.kind === 'card_verification_failed') {
+    const keys = cardVerificationKeys(event.subject);
     await riskVelocityRepository.increment(tx, [keys.account, keys.card].filter((k): k is string => k !== null), at);
     return;
   }

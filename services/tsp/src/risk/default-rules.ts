@@ -106,6 +106,10 @@ export const DEFAULT_RULES: readonly DefaultRule[] = [
   rule('ecom_foreign_ip', 'flag', 200, D, 'E-commerce from abroad', "An e-commerce payment from an IP outside the card's country.", all(c('transaction', 'channel', 'equal', 'ecom'), c('location', 'ipCountryMatchesCard', 'equal', false))),
   rule('cof_amount_high', 'flag', 200, D, 'Card-on-file, high amount', 'A card-on-file payment above 2,000,000 minor units.', all(c('transaction', 'channel', 'equal', 'cof'), c('transaction', 'amount', 'greaterThan', 2_000_000))),
   rule('amount_missing', 'flag', 100, D, 'No amount', 'A payment without an amount.', all(c('transaction', 'amount', 'equal', null))),
+
+  // ---- card verification (appended: a default rule's id follows its position)
+  rule('card_verification_failures_card', 'decline', 850, P, 'Failed card verifications (card)', 'Three or more provisioning attempts on the card refused for a wrong expiry or CVV2 in 24 hours: guessing.', all(c('behaviour', 'cardVerificationFailuresPerCard24h', 'greaterThanInclusive', 3))),
+  rule('card_verification_failures_account', 'decline', 850, P, 'Failed card verifications (account)', 'Three or more provisioning attempts by the wallet account refused for a wrong expiry or CVV2 in 24 hours.', all(c('behaviour', 'cardVerificationFailures24h', 'greaterThanInclusive', 3))),
 ];
 
 /** Stable ids, so the defaults are the same rules on every installation. */

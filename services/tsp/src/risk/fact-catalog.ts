@@ -55,6 +55,8 @@ export const FACT_CATALOG: { [F in keyof RiskFacts]: Record<string, FactValueTyp
     hoursSinceCardSuspended: 'number',
     otpFailures24h: 'number',
     otpFailuresPerCard24h: 'number',
+    cardVerificationFailures24h: 'number',
+    cardVerificationFailuresPerCard24h: 'number',
   },
   transaction: {
     amount: 'number',

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { RiskEvaluationPoint, RiskFacts, RiskSignalsInput, RiskSubject, VelocityFactName } from './signals';
-import { otpKeys, velocityPlan, ipOf } from './velocity-keys';
+import { cardVerificationKeys, otpKeys, velocityPlan, ipOf } from './velocity-keys';
 
 /** What the store returned for one decision (risk-velocity.repository.ts `lookup`). */
 export interface RiskLookup {
@@ -70,6 +70,7 @@ export function buildFacts(
   }
   const otp = otpKeys(subject);
   const otpCount = (key: string | null) => (key ? (lookup.velocity.get(key)?.h24 ?? 0) : 0);
+  const cvf = cardVerificationKeys(subject);
 
   let distance: number | null = null;
   let hours: number | null = null;
@@ -132,6 +133,8 @@ export function buildFacts(
       hoursSinceCardSuspended: suspendedAt !== null ? round(Math.max(0, now.getTime() - suspendedAt) / HOUR_MS, 3) : null,
       otpFailures24h: otpCount(otp.account),
       otpFailuresPerCard24h: otpCount(otp.card),
+      cardVerificationFailures24h: otpCount(cvf.account),
+      cardVerificationFailuresPerCard24h: otpCount(cvf.card),
     },
     transaction: {
       amount: nullable(tx?.amount),

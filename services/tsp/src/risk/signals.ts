@@ -124,6 +124,9 @@ export interface RiskFacts {
     hoursSinceCardSuspended: number | null;
     otpFailures24h: number;
     otpFailuresPerCard24h: number;
+    /** Provisioning refused `card_verification_failed` (wrong expiry or CVV2) in 24 h. */
+    cardVerificationFailures24h: number;
+    cardVerificationFailuresPerCard24h: number;
   };
   transaction: {
     amount: number | null;

@@ -41,6 +41,13 @@ export const otpKeys = (subject: RiskSubject): { account: string | null; card: s
   return { account: account ? `otp:acct:${account}` : null, card: card ? `otp:card:${card}` : null };
 };
 
+/** Failed card verifications (wrong expiry or CVV2 at provisioning), per wallet account and per card. */
+export const cardVerificationKeys = (subject: RiskSubject): { account: string | null; card: string | null } => {
+  const account = accountKeyOf(subject);
+  const card = cardKeyOf(subject);
+  return { account: account ? `cvf:acct:${account}` : null, card: card ? `cvf:card:${card}` : null };
+};
+
 /** Which counters a decision at `point` increments and reads. */
 export function velocityPlan(point: RiskEvaluationPoint, subject: RiskSubject, signals: RiskSignalsInput): VelocityPlan {
   const increment: VelocityKey[] = [];
@@ -64,6 +71,9 @@ export function velocityPlan(point: RiskEvaluationPoint, subject: RiskSubject, s
     const otp = otpKeys(subject);
     if (otp.account) read.push(otp.account);
     if (otp.card) read.push(otp.card);
+    const cvf = cardVerificationKeys(subject);
+    if (cvf.account) read.push(cvf.account);
+    if (cvf.card) read.push(cvf.card);
   }
   return { increment, read };
 }

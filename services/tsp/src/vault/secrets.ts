@@ -22,6 +22,7 @@ abstract class Redacted {
 // Values live outside the instances so no enumeration, spread or structured clone reaches them.
 const panDigits = new WeakMap<Pan, string>();
 const plaintextBytes = new WeakMap<Plaintext, Buffer>();
+const cvv2Digits = new WeakMap<Cvv2, string>();
 
 /**
  * A primary account number (digits only).
@@ -64,6 +65,29 @@ export class Pan extends Redacted {
   /** Constant-structure equality with another PAN. */
   equals(other: Pan): boolean {
     return this.reveal() === other.reveal();
+  }
+}
+
+/**
+ * A card security code (CVV2 / CVC2, 3 or 4 digits), held in memory only between decrypting
+ * the wallet's `encryptedCard` and encrypting it to the issuer: never stored, never logged
+ * (PCI DSS 4.0 req. 3.3.1.2: no card verification code after authorization).
+ */
+export class Cvv2 extends Redacted {
+  private constructor(digits: string) {
+    super();
+    cvv2Digits.set(this, digits);
+  }
+
+  /** Wraps 3 or 4 digits; throws a RangeError without echoing them. */
+  static of(digits: string): Cvv2 {
+    if (typeof digits !== 'string' || !/^[0-9]{3,4}$/.test(digits)) throw new RangeError('a CVV2 is 3 or 4 digits');
+    return new Cvv2(digits);
+  }
+
+  /** The clear digits, for the JWE to the issuer only. */
+  reveal(): string {
+    return cvv2Digits.get(this) as string;
   }
 }
 

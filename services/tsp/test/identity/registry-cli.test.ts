@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SANDBOX_ISSUER_CARD_KEY } from '../../src/domain/identity/sandbox-bootstrap';
 import { cleanEnv, runOpentsp } from '../../../../test/support/cli';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
 
@@ -31,6 +35,15 @@ describe('opentsp issuers / clients', () => {
       { action: 'issuer.create', actor: { type: 'cli' } },
       { action: 'client.create', actor: { type: 'cli' } },
     ]);
+  }, 60_000);
+
+  it("registers an issuer with its card-data enc key from --jwks-file", async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'opentsp-jwks-')), 'bank.jwks.json');
+    writeFileSync(file, JSON.stringify({ keys: [SANDBOX_ISSUER_CARD_KEY] }));
+    const res = await runOpentsp(['issuers', 'create', '--sandbox', '--name', 'CLI Key Bank', '--country', 'CN', '--card-bin', '627003:16', '--token-bin', '628703:16', '--jwks-file', file], env);
+    expect(res.code).toBe(0);
+    expect((JSON.parse(res.stdout) as { jwks: unknown }).jwks).toEqual({ keys: [SANDBOX_ISSUER_CARD_KEY] });
+    rmSync(path.dirname(file), { recursive: true, force: true });
   }, 60_000);
 
   it('reports a refused registration with its problem code and exit code 1', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { isLuhnValid } from '../../src/domain/card/luhn';
-import { bootstrapSandbox, type SandboxCredentials } from '../../src/domain/identity/sandbox-bootstrap';
+import { bootstrapSandbox, registerDemoCards, SANDBOX_ISSUER_CARD_KEY, type SandboxCredentials } from '../../src/domain/identity/sandbox-bootstrap';
 import { scrubCardNumbers } from '../../src/observability/card-data-scrubber';
 import { tokenFor } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
@@ -48,6 +48,25 @@ describe('sandbox bootstrap', () => {
     expect(decline.slice(-4)).toMatch(/^000/);
     expect(approve.slice(-4)).not.toMatch(/^(111|000)/);
     expect(tsp.services.identity.registry.findIssuerForPan(approve)?.issuerId).toBe(first.issuer.issuerId);
+  });
+
+  it('lists each test card with the expiry and CVV2 the issuer simulator checks, and registers the simulator key as the Sandbox Bank enc key', () => {
+    const { testCards, testCardDetails } = first.issuer;
+    expect(testCardDetails).toEqual({
+      approve: { pan: testCards.approve, expMonth: 12, expYear: 2031, cvv2: '123' },
+      stepUp: { pan: testCards.stepUp, expMonth: 12, expYear: 2031, cvv2: '123' },
+      decline: { pan: testCards.decline, expMonth: 12, expYear: 2031, cvv2: '123' },
+    });
+    const issuer = tsp.services.identity.registry.findIssuerForPan(testCards.approve);
+    expect(issuer?.jwks?.keys).toEqual([SANDBOX_ISSUER_CARD_KEY]);
+  });
+
+  it('stores the demo cards with the expiry the issuer simulator holds, realigning one an older sandbox stored', async () => {
+    const services = tsp.services;
+    await services.uow.transaction((tx) => services.vault.cards.storeCard(tx, { issuerId: first.issuer.issuerId, pan: first.issuer.testCards.stepUp, expMonth: 6, expYear: 2030 }));
+    const cards = await registerDemoCards(services, first);
+    expect(cards.map((c) => c.expiry)).toEqual([{ month: 12, year: 2031 }, { month: 12, year: 2031 }, { month: 12, year: 2031 }]);
+    expect((await registerDemoCards(services, first)).map((c) => c.cardRef)).toEqual(cards.map((c) => c.cardRef));
   });
 
   it('prints client ids, secrets, the TRID, the token BIN range and a curl command, but no card number', () => {

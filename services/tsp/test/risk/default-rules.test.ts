@@ -74,6 +74,8 @@ const CASES: Record<string, Case> = {
   otp_failures_account: { point: P, fires: { behaviour: { otpFailures24h: 3 } }, not: { behaviour: { otpFailures24h: 5 } } },
   otp_failures_account_excessive: { point: P, fires: { behaviour: { otpFailures24h: 5 } }, not: { behaviour: { otpFailures24h: 4 } } },
   otp_failures_card: { point: P, fires: { behaviour: { otpFailuresPerCard24h: 5 } }, not: { behaviour: { otpFailuresPerCard24h: 4 } } },
+  card_verification_failures_card: { point: P, fires: { behaviour: { cardVerificationFailuresPerCard24h: 3 } }, not: { behaviour: { cardVerificationFailuresPerCard24h: 2 } } },
+  card_verification_failures_account: { point: P, fires: { behaviour: { cardVerificationFailures24h: 3 } }, not: { behaviour: { cardVerificationFailures24h: 2 } } },
   new_account: { point: P, fires: { behaviour: { accountAgeDays: 0.5 } }, not: { behaviour: { accountAgeDays: 1 } } },
   young_account: { point: P, fires: { behaviour: { accountAgeDays: 6.9 } }, not: { behaviour: { accountAgeDays: 7 } } },
   card_recently_suspended: { point: PUSH, fires: { behaviour: { hoursSinceCardSuspended: 23 } }, not: { behaviour: { hoursSinceCardSuspended: 24 } } },

@@ -36,7 +36,7 @@ describe('the issuer searches its tokens (console API)', () => {
 
   async function provision(pan: string, expYear: number, walletToken: string, walletAccountId: string): Promise<Token> {
     pans.push(pan);
-    const encryptedCard = await encryptCardFor(w.tsp.url, { pan, expMonth: 6, expYear });
+    const encryptedCard = await encryptCardFor(w.tsp.url, { pan, expMonth: 6, expYear, cvv2: '123' });
     const res = await fetch(`${w.tsp.url}/v1/tokens`, {
       method: 'POST',
       headers: { ...bearer(walletToken), 'content-type': 'application/json' },
@@ -57,7 +57,7 @@ describe('the issuer searches its tokens (console API)', () => {
 
   beforeAll(async () => {
     w = await startProvisioningWorld({ standInDecision: 'approve' });
-    otherIssuer = await createTestIssuer(w.tsp, { decisionUrl: `${w.sim.url}/decisions`, webhookUrl: `${w.sim.url}/webhooks` });
+    otherIssuer = await createTestIssuer(w.tsp, { decisionUrl: `${w.sim.url}/decisions`, webhookUrl: `${w.sim.url}/webhooks`, jwks: w.sim.publicJwks });
     const otherClient = await createTestClient(w.tsp, { role: 'issuer', issuerId: otherIssuer.issuerId });
     wallet2 = await createTestClient(w.tsp, { role: 'wallet' });
     const admin = await createTestClient(w.tsp, { role: 'admin' });

@@ -76,6 +76,7 @@ export function registerRegistryCommands(program: Command): void {
     .option('--otp-url <url>', 'OTP delivery endpoint')
     .option('--webhook-url <url>', 'lifecycle webhook URL')
     .option('--bin-controller-id <id>', '4-character BIN controller id (PAR prefix)')
+    .option('--jwks-file <path>', "public JWKS with the bank's enc key: card data (PAN, expiry, CVV2) in decision requests is encrypted to it")
     .option(...sandbox)
     .action(async (o: Record<string, unknown> & { cardBin: Array<{ prefix: string; length: number }>; tokenBin: Array<{ prefix: string; length: number }> }) => {
       const request: CreateIssuerRequest = {
@@ -88,6 +89,7 @@ export function registerRegistryCommands(program: Command): void {
         ...(o.otpUrl ? { otpDeliveryUrl: String(o.otpUrl) } : {}),
         ...(o.webhookUrl ? { webhookUrl: String(o.webhookUrl) } : {}),
         ...(o.binControllerId ? { binControllerId: String(o.binControllerId) } : {}),
+        ...(o.jwksFile ? { jwks: JSON.parse(readFileSync(String(o.jwksFile), 'utf8')) as CreateIssuerRequest['jwks'] } : {}),
       };
       await run({ sandbox: o.sandbox === true }, (admin) => admin.issuers.create(CLI_ACTOR, request));
     });

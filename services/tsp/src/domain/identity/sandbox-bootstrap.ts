@@ -33,11 +33,38 @@ export interface SandboxCredentials {
     tokenBinRange: Issuer['tokenBinRanges'][number];
     /** Luhn-valid PANs in the card BIN range; the issuer simulator decides on the last four. */
     testCards: { approve: string; stepUp: string; decline: string };
+    /** The same cards with the expiry and CVV2 the issuer simulator checks them against. */
+    testCardDetails: Record<'approve' | 'stepUp' | 'decline', TestCardDetails>;
   };
   wallet: SandboxClientCredentials & { trid: string };
   acquirer: SandboxClientCredentials & { merchantIds: string[]; responseEncryptionKey?: unknown };
   admin: SandboxClientCredentials;
 }
+
+export interface TestCardDetails {
+  pan: string;
+  expMonth: number;
+  expYear: number;
+  cvv2: string;
+}
+
+/** What the issuer simulator's card records hold for every sandbox test card (services/issuer-sim/src/card-records.ts). */
+const TEST_CARD = { expMonth: 12, expYear: 2031, cvv2: '123' } as const;
+
+/**
+ * The issuer simulator's sandbox card-data key (public half of services/issuer-sim/src/
+ * sandbox-card-key.ts; test/e2e/provisioning-card-verification.test.ts checks they match),
+ * registered as the Sandbox Bank's `enc` key: the TSP encrypts PAN, expiry and CVV2 to it in
+ * token activation requests, so the simulated bank verifies them as a real one does.
+ */
+export const SANDBOX_ISSUER_CARD_KEY = {
+  kty: 'RSA',
+  n: 'v3MPzexGh0woHJdetjoFudzdsE5BtsB8ADdGwJKQGF99157XJqVNzD3VMn-jc-YMhqqc1lazmSopec_z85Rl5QCvL2IvqdL7k3NlYv4G9AXeRdWWYcxG54afFouIYZfr0iajoCyC6wbGZFkdsMal5i3Fpxy2ZYtQZfA7oOQ5F_WD3JsF5t7mAL6msQkRbFlQBbp6nMKNqKZ3-bHY7U8bthUrBcPVBjTxIiBfj5xlefiPjvnrAN0Bkc7Dr2SkWfGUSfMtK9wjw7vi_03C16r7hBANBzzbSVmCvx3vQ2_W0Xluntp3ppKTVE2DMxxVZpYek49gI9zKxmnmFDZFn59Vqw',
+  e: 'AQAB',
+  kid: 'issuer-sim-sandbox-enc-1',
+  use: 'enc',
+  alg: 'RSA-OAEP-256',
+} as const;
 
 const NAMES = { issuer: 'Sandbox Bank', wallet: 'Sandbox Wallet', acquirer: 'Sandbox Acquirer', admin: 'Sandbox Admin' } as const;
 const CARD_BIN = { prefix: '621234', panLength: 16 };
@@ -79,7 +106,12 @@ export async function bootstrapSandbox(
       standInDecision: 'step_up',
       decisionUrl: 'http://127.0.0.1:8090/decisions',
       otpDeliveryUrl: 'http://127.0.0.1:8090/otp-deliveries',
+      jwks: { keys: [SANDBOX_ISSUER_CARD_KEY] },
     }));
+  // A sandbox made before card verification: register the simulator's key on the existing issuer.
+  if (!issuer.jwks?.keys.some((k) => k.use === 'enc')) {
+    await identity.issuers.update(SYSTEM, issuer.issuerId, { jwks: { keys: [...(issuer.jwks?.keys ?? []), SANDBOX_ISSUER_CARD_KEY] } });
+  }
 
   /** The named client with its secret: kept from the file, rotated, or newly created. */
   const ensure = async (
@@ -117,6 +149,11 @@ export async function bootstrapSandbox(
       cardBinRange: issuer.cardBinRanges[0] ?? CARD_BIN,
       tokenBinRange: issuer.tokenBinRanges[0] ?? TOKEN_BIN,
       testCards: { approve: testPan('234'), stepUp: testPan('111'), decline: testPan('000') },
+      testCardDetails: {
+        approve: { pan: testPan('234'), ...TEST_CARD },
+        stepUp: { pan: testPan('111'), ...TEST_CARD },
+        decline: { pan: testPan('000'), ...TEST_CARD },
+      },
     },
     wallet: { clientId: wallet.client.clientId, clientSecret: wallet.secret, trid: wallet.client.trid ?? '' },
     acquirer: {
@@ -149,25 +186,30 @@ export interface DemoCardDependencies {
   audit: AuditLog;
 }
 
-/** How long a new demo card is valid: long enough to outlive any sandbox database. */
-const DEMO_CARD_YEARS = 5;
-
 /**
  * Stores the sandbox test cards in the vault under the sandbox bank, once: a card whose PAN is
  * already there (found by its keyed fingerprint) is returned as it is, so a restart neither
  * duplicates nor changes it (same `cardRef`, same expiry). A demo card deleted from the console
  * is crypto-shredded (no fingerprint left) and comes back as a new card at the next start.
  */
-export async function registerDemoCards(deps: DemoCardDependencies, credentials: SandboxCredentials, now = new Date()): Promise<DemoCard[]> {
+export async function registerDemoCards(deps: DemoCardDependencies, credentials: SandboxCredentials): Promise<DemoCard[]> {
   const { issuerId, testCards } = credentials.issuer;
   const wanted: Array<[DemoCard['outcome'], string]> = [['approve', testCards.approve], ['step_up', testCards.stepUp], ['decline', testCards.decline]];
   const cards: DemoCard[] = [];
   for (const [outcome, pan] of wanted) {
     const record = await deps.uow.transaction(async (tx) => {
       const existing = await deps.vault.cards.findByFingerprint(tx, pan);
-      if (existing) return existing;
+      if (existing && existing.expMonth === TEST_CARD.expMonth && existing.expYear === TEST_CARD.expYear) return existing;
+      if (existing) {
+        // Stored by an older sandbox with another expiry: align it with the simulator's record,
+        // or provisioning the test card with its documented expiry would fail verification.
+        await deps.vault.cards.updateCard(tx, existing.cardRef, { expMonth: TEST_CARD.expMonth, expYear: TEST_CARD.expYear });
+        await deps.audit.append(tx, { actor: SYSTEM.actor, action: 'card.update', subject: { type: 'card', id: existing.cardRef }, outcome: 'success', details: { issuerId, via: 'sandbox', fields: ['expMonth', 'expYear'] } });
+        return deps.vault.cards.getCard(tx, existing.cardRef);
+      }
       // storeCard dedupes by fingerprint under a lock, so two processes starting together store one card.
-      const stored = await deps.vault.cards.storeCard(tx, { issuerId, pan, expMonth: 12, expYear: now.getUTCFullYear() + DEMO_CARD_YEARS });
+      // The expiry the issuer simulator holds (testCardDetails), so provisioning them verifies.
+      const stored = await deps.vault.cards.storeCard(tx, { issuerId, pan, expMonth: TEST_CARD.expMonth, expYear: TEST_CARD.expYear });
       if (stored.created) {
         await deps.audit.append(tx, {
           actor: SYSTEM.actor,

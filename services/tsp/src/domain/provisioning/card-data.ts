@@ -1,5 +1,5 @@
 import { CryptoError, decryptJson, type KeySet } from '@opentsp/crypto';
-import { Pan } from '../../vault/secrets';
+import { Cvv2, Pan } from '../../vault/secrets';
 import { isLuhnValid } from '../card/luhn';
 import { ValidationError } from '../errors';
 
@@ -9,8 +9,11 @@ export interface CardData {
   expMonth: number;
   expYear: number;
   cardholderName?: string;
-  /** Present only to be checked by the issuer path; never stored (PCI DSS 4.0 req. 3.3.1.2). */
-  hasCvv2: boolean;
+  /**
+   * The CVV2 the wallet sent, for the issuer's check only: it leaves the TSP solely inside the
+   * JWE to the issuer's `enc` key and is never stored or logged (PCI DSS 4.0 req. 3.3.1.2).
+   */
+  cvv2?: Cvv2;
 }
 
 /** Card-data JWEs are encrypted to the TSP's `enc` keys with these algorithms only (DESIGN §7a). */
@@ -64,7 +67,7 @@ function cardPlaintext(value: unknown): CardData | undefined {
     pan: Pan.of(v.pan),
     expMonth: v.expMonth as number,
     expYear: v.expYear as number,
-    hasCvv2: v.cvv2 !== undefined,
+    ...(typeof v.cvv2 === 'string' ? { cvv2: Cvv2.of(v.cvv2) } : {}),
     ...(typeof v.cardholderName === 'string' ? { cardholderName: v.cardholderName } : {}),
   };
 }

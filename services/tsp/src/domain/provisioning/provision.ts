@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import type { Executor } from '../../store/transaction';
 import { randomId } from '../../vault/ids';
-import { requestDecision, STAND_IN_IDV_METHODS, type IssuerDecision } from '../issuer-gateway';
+import { applyCardVerification, requestDecision, STAND_IN_IDV_METHODS, type IssuerDecision } from '../issuer-gateway';
 import { AccessError, TspError, ValidationError } from '../errors';
 import type { Principal } from '../principal';
 import { auditActorOf, causeOf, type Cause } from '../tokens/cause';
@@ -10,7 +10,7 @@ import { createToken } from '../tokens/create-token';
 import type { RiskDecision, VaultCard } from '../tokens/ports';
 import type { Token } from '../tokens/token-view';
 import type { RiskSignalsInput, RiskSubject } from '../../risk';
-import { decryptCardData } from './card-data';
+import { decryptCardData, type CardData } from './card-data';
 import { channelsFor, checkChannelAllowed } from './token-domain';
 
 export type ProvisionRequest = components['schemas']['ProvisionRequest'];
@@ -28,10 +28,13 @@ export interface ProvisionOptions {
 
 /**
  * Wallet-initiated provisioning (DESIGN §2 flow 2; MDES digitize, VTS provision):
- * decrypt and check the card → find its issuer by BIN → risk engine → the issuer's decision
- * endpoint (outside any transaction) → create the token ACTIVE (assurance `13`) or INACTIVE
- * with ID&V methods. A decline (risk or issuer) creates nothing but still commits the risk
- * decision, its velocity counters and an audit entry of the refusal, so fraud attempts count.
+ * decrypt and check the card → find its issuer by BIN → risk engine → a vaulted card's expiry
+ * must match → the issuer's decision endpoint (outside any transaction), with PAN, expiry and
+ * CVV2 encrypted to the issuer's `enc` key → create the token ACTIVE (assurance `13`) or
+ * INACTIVE with ID&V methods. A decline or a failed card verification creates nothing but
+ * still commits the risk decision, its velocity counters and an audit entry of the refusal,
+ * so fraud attempts count. A card number alone never gets an ACTIVE token, nor shows the
+ * stored expiry: approval needs the issuer's `cvv2Result: match` (card-verification.ts).
  */
 export async function provision(ctx: TokenContext, principal: Principal, request: ProvisionRequest, options: ProvisionOptions = {}): Promise<Token> {
   const { ports } = ctx;
@@ -47,17 +50,23 @@ export async function provision(ctx: TokenContext, principal: Principal, request
   const existing = await ports.cards.findByFingerprint(ctx.uow.executor, card.pan);
   const cardRef = existing?.cardRef ?? randomId('card_');
   const tokenRef = randomId('tok_');
+  const input = riskInput(request, principal, issuer, existing, ports.fingerprint(card.pan));
 
   // 1. Risk, committed on its own so its decision and velocity counters persist either way.
+  // A vaulted card sent with another expiry is refused after risk (a risk decline answers
+  // first, so a declined guesser learns nothing) and counted as a failed verification.
+  const expiryMismatch = existing !== undefined && !sameExpiry(existing, card);
   const risk = await ctx.uow.transaction(async (tx) => {
-    const decision = await ports.risk.decide(tx, riskInput(request, principal, issuer, existing, ports.fingerprint(card.pan)));
+    const decision = await ports.risk.decide(tx, input);
     if (decision.outcome === 'decline') await auditRefusal(tx, ctx, cause, tokenRef, { stage: 'risk', risk: decision });
+    else if (expiryMismatch) await verificationFailed(tx, ctx, cause, tokenRef, input.subject, { stage: 'card_verification', risk: decision });
     return decision;
   });
   if (risk.outcome === 'decline') throw declined(risk.reasonCodes.length ? risk.reasonCodes : ['risk_declined'], risk.decisionId);
+  if (expiryMismatch) throw cardVerificationFailed();
 
   // 2. The issuer's decision: a network call, never inside an open transaction.
-  const issuerDecision = await requestDecision(
+  const answer = await requestDecision(
     issuer,
     {
       requestId: options.requestId ?? tokenRef,
@@ -77,7 +86,14 @@ export async function provision(ctx: TokenContext, principal: Principal, request
       },
     },
     { signingKey: ports.signingKey(), timeoutMs: ctx.config.issuerTimeoutMs, guard: ctx.outbound },
+    { pan: card.pan, expMonth: card.expMonth, expYear: card.expYear, ...(card.cvv2 ? { cvv2: card.cvv2 } : {}) },
   );
+  const verified = applyCardVerification(answer);
+  const issuerDecision = verified.decision;
+  if (verified.outcome === 'verification_failed') {
+    await ctx.uow.transaction((tx) => verificationFailed(tx, ctx, cause, tokenRef, input.subject, { stage: 'issuer', risk, issuer: issuerDecision }));
+    throw cardVerificationFailed();
+  }
   if (issuerDecision.source === 'stand_in') {
     ctx.logger.warn({ issuerId: issuer.issuerId, failure: issuerDecision.failure, standIn: issuerDecision.decision }, 'issuer decision unavailable; stand-in applied');
   }
@@ -92,8 +108,11 @@ export async function provision(ctx: TokenContext, principal: Principal, request
 
   // 4. Store the card (deduplicated by fingerprint) and create the token in one transaction.
   return ctx.uow.transaction(async (tx) => {
+    const found = await ports.cards.findByFingerprint(tx, card.pan);
+    // Stored meanwhile by a concurrent provisioning with another expiry: refuse, show nothing.
+    if (found && !sameExpiry(found, card)) throw cardVerificationFailed();
     const vaulted =
-      (await ports.cards.findByFingerprint(tx, card.pan)) ??
+      found ??
       (await ports.cards.storeCard(tx, {
         issuerId: issuer.issuerId,
         pan: card.pan,
@@ -121,11 +140,38 @@ export async function provision(ctx: TokenContext, principal: Principal, request
         ...(issuerDecision.reasonCode ? { reasonCode: issuerDecision.reasonCode } : {}),
         ...(idvMethods ? { idvMethods: idvMethods as unknown as Array<Record<string, unknown>> } : {}),
       },
-      auditDetails: issuerDecision.failure ? { issuerFailure: issuerDecision.failure } : {},
+      auditDetails: { ...verificationDetails(issuerDecision), ...(issuerDecision.failure ? { issuerFailure: issuerDecision.failure } : {}) },
     });
     if (options.withinCommit) await options.withinCommit(tx, token);
     return token;
   });
+}
+
+function sameExpiry(stored: Pick<VaultCard, 'expMonth' | 'expYear'>, sent: Pick<CardData, 'expMonth' | 'expYear'>): boolean {
+  return stored.expMonth === sent.expMonth && stored.expYear === sent.expYear;
+}
+
+/** One answer for every card-data mismatch (vault or issuer), naming no value: no oracle on which. */
+function cardVerificationFailed(): TspError {
+  return new ValidationError('card_verification_failed', 'The card data does not verify; check the expiry date and security code.');
+}
+
+/** The issuer's check results, for audit and token records (results only, never card data). */
+function verificationDetails(decision: IssuerDecision): Record<string, string> {
+  return { expiryResult: decision.expiryResult ?? 'not_checked', cvv2Result: decision.cvv2Result ?? 'not_checked' };
+}
+
+/** A failed card verification: audited as a refusal and counted by the risk engine (rules `card_verification_failures_*`). */
+async function verificationFailed(
+  tx: Executor,
+  ctx: TokenContext,
+  cause: Cause,
+  tokenRef: string,
+  subject: RiskSubject,
+  what: { stage: 'card_verification' | 'issuer'; risk: RiskDecision; issuer?: IssuerDecision },
+): Promise<void> {
+  await ctx.ports.risk.recordEvent(tx, { kind: 'card_verification_failed', subject });
+  await auditRefusal(tx, ctx, cause, tokenRef, { ...what, reasonCode: 'card_verification_failed' });
 }
 
 function declined(reasonCodes: string[], decisionId: string | undefined): TspError {
@@ -141,7 +187,7 @@ async function auditRefusal(
   ctx: TokenContext,
   cause: Cause,
   tokenRef: string,
-  what: { stage: 'risk' | 'issuer'; risk: RiskDecision; issuer?: IssuerDecision },
+  what: { stage: 'risk' | 'issuer' | 'card_verification'; risk: RiskDecision; issuer?: IssuerDecision; reasonCode?: string },
 ): Promise<void> {
   await ctx.audit.append(tx, {
     actor: auditActorOf(cause),
@@ -153,11 +199,13 @@ async function auditRefusal(
       riskOutcome: what.risk.outcome,
       riskReasonCodes: what.risk.reasonCodes,
       ...(what.risk.decisionId ? { riskDecisionId: what.risk.decisionId } : {}),
+      ...(what.reasonCode ? { reasonCode: what.reasonCode } : {}),
       ...(what.issuer
         ? {
             issuerDecision: what.issuer.decision,
             decisionSource: what.issuer.source,
             ...(what.issuer.reasonCode ? { reasonCode: what.issuer.reasonCode } : {}),
+            ...verificationDetails(what.issuer),
             ...(what.issuer.failure ? { issuerFailure: what.issuer.failure } : {}),
           }
         : {}),
