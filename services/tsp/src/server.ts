@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import path from 'node:path';
 import type { Config } from './config';
@@ -56,8 +57,9 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const services = await createServices(ctx);
   // Sandbox: the bank (issuer simulator) runs in this process; the demo issuer, wallet, acquirer
   // and admin exist; their credentials are printed.
-  const issuerHost = config.mode === 'sandbox' ? await startSandboxIssuer(logger) : undefined;
-  const sandbox = issuerHost ? await bootstrapSandboxServices(services, config, { issuerHost }) : undefined;
+  // (Not in `--workers` processes: one simulator per worker would fight over the bank's URLs.)
+  const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await startSandboxIssuer(logger) : undefined;
+  const sandbox = config.mode === 'sandbox' ? await bootstrapSandboxServices(services, config, issuerHost ? { issuerHost } : {}) : undefined;
   const stopBackgroundWork = startBackgroundWork(services);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
