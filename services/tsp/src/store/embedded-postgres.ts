@@ -41,7 +41,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
   const placement = await placeEmbeddedPostgres(options.dataDir, options.persistent, locatePostgresBinaries());
   const { clusterDir } = placement;
-  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
+  // A cluster without its password file (a deleted .data, the cluster kept elsewhere) starts over.
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION')) && existsSync(credentialsFile);
   if (!initialised) await emptyClusterDir(placement);
   const credentials = initialised
     ? (JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials)

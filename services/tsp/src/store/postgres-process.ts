@@ -125,7 +125,14 @@ export function startServer(
       }
     });
     child.once('exit', (code, signal) => {
-      if (!ready) fail(`postgres exited with ${code ?? signal}: ${lastLine(output)}`);
+      if (ready) return;
+      if (/lock file "postmaster\.pid" already exists/.test(output)) {
+        clearTimeout(timer);
+        process.removeListener('exit', onExit);
+        reject(new EmbeddedPostgresError(`The embedded Postgres in ${clusterDir} is already running (another \`pnpm start\` or \`opentsp serve --sandbox\` on the same data folder): stop that one, or set OPENTSP_DATA_DIR to another folder.`));
+        return;
+      }
+      fail(`postgres exited with ${code ?? signal}: ${lastLine(output)}`);
     });
     let stopping: Promise<void> | undefined;
     const stop = () =>

@@ -65,5 +65,10 @@ describe('the embedded Postgres starts wherever the data is and whoever runs it'
     // The next start finds the same cluster (recorded in location.json): nothing left to apply.
     const second = await migrateSandbox(dataDir, home);
     expect(second).toMatchObject({ code: 0, output: expect.stringMatching(/^database is up to date$/m) });
-  }, 120_000);
+
+    // A deleted data folder (password gone) with the cluster kept in /var/lib: a fresh start, no crash.
+    rmSync(dataDir, { recursive: true, force: true });
+    const fresh = await migrateSandbox(dataDir, home);
+    expect(fresh).toMatchObject({ code: 0, output: expect.stringMatching(/^applied: 0001-foundation/m) });
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, runOpentsp, TSP_DIR } from '../../../../test/support/cli';
+import { cleanEnv, runOpentsp, spawnOpentsp, TSP_DIR, waitForLogLine } from '../../../../test/support/cli';
 
 /*
  * Issue 16: when the embedded Postgres cannot start, the README's first command ends with one
@@ -30,4 +30,23 @@ describe('opentsp serve --sandbox when the embedded Postgres cannot start', () =
     expect(lines[0]).toMatch(/^opentsp: The embedded Postgres did not start \(postgres exited with \d+: .+\): set DATABASE_URL/);
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   }, 90_000);
+
+  it('says when the sandbox on the same data folder is already running, and exits 78', async () => {
+    const running = mkdtempSync(path.join(dataRoot, 'running-postgres-'));
+    chmodSync(running, 0o755);
+    const env = cleanEnv({ PORT: '0', OPENTSP_DATA_DIR: running, LOG_LEVEL: 'info' });
+    const first = spawnOpentsp(['serve', '--sandbox'], env);
+    try {
+      await waitForLogLine(first, (l) => l.msg === 'OpenTSP listening', 90_000);
+      const second = await runOpentsp(['serve', '--sandbox'], { ...env, LOG_LEVEL: 'warn' });
+      expect(second.code).toBe(78);
+      expect(second.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^opentsp: The embedded Postgres in .+ is already running \(another `pnpm start`.+\): stop that one, or set OPENTSP_DATA_DIR/)]);
+      const exited = new Promise((resolve) => first.once('exit', resolve));
+      first.kill('SIGTERM');
+      await exited;
+    } finally {
+      first.kill('SIGKILL');
+      rmSync(running, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
