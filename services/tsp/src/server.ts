@@ -10,7 +10,6 @@ import { createMetrics } from './observability/metrics';
 import { openDatabase, type DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { migrateToLatest } from './store/migrate';
-import { startSandboxIssuer } from './sandbox-issuer';
 import { sandboxGuide } from './sandbox-guide';
 
 export interface RunningTsp {
@@ -58,7 +57,8 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   // Sandbox: the bank (issuer simulator) runs in this process; the demo issuer, wallet, acquirer
   // and admin exist; their credentials are printed.
   // (Not in `--workers` processes: one simulator per worker would fight over the bank's URLs.)
-  const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await startSandboxIssuer(logger) : undefined;
+  // Loaded only here: a production process never loads the simulator.
+  const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await (await import('./sandbox-issuer')).startSandboxIssuer(logger) : undefined;
   const sandbox = config.mode === 'sandbox' ? await bootstrapSandboxServices(services, config, issuerHost ? { issuerHost } : {}) : undefined;
   const stopBackgroundWork = startBackgroundWork(services);
   const app = createApp({ ...ctx, services });
