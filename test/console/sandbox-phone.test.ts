@@ -25,10 +25,11 @@ run('console: the sandbox phone', () => {
   let stopWork: StopFn;
   let chromium: TestBrowser;
   let credentials: SandboxCredentials;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'opentsp-phone-'));
+  let dataDir: string;
 
   beforeAll(async () => {
     ensureConsoleBuilt();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'opentsp-phone-')); // here, not when skipped
     tsp = await startTestTsp({ OPENTSP_DATA_DIR: dataDir });
     sim = await startSandboxIssuer(tsp.logger);
     ({ credentials } = await bootstrapSandboxServices(tsp.services, tsp.config, { print: () => undefined, listeningUrl: tsp.url, issuerHost: sim }));
@@ -43,7 +44,7 @@ run('console: the sandbox phone', () => {
     await sim?.stop();
     await tsp?.services.identity.close();
     await tsp?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('shows the code the bank sent for a step-up, to the masked destination, and no card number', async () => {
