@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 export const TSP_DIR = path.resolve(__dirname, '..', '..', 'services', 'tsp');
@@ -65,4 +66,17 @@ export function waitForLogLine(
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
   return env;
+}
+
+/**
+ * Removes a sandbox data folder and, when its embedded Postgres cluster was placed outside it
+ * (as root, a folder the postgres user cannot enter: `postgres/location.json`), that cluster too.
+ */
+export function removeSandboxData(dataDir: string): void {
+  const record = path.join(dataDir, 'postgres', 'location.json');
+  if (existsSync(record)) {
+    const { clusterDir } = JSON.parse(readFileSync(record, 'utf8')) as { clusterDir: string };
+    rmSync(path.dirname(clusterDir), { recursive: true, force: true });
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import { pageHeader } from './components/ui';
 import { clientsPage, issuersPage } from './pages/admin-parties';
 import { keysPage, riskPage, webhooksPage } from './pages/admin-operations';
 import { demoPage } from './pages/demo';
+import { phonePage } from './pages/phone';
 import { searchPage } from './pages/search';
 import { homePath, signInPage } from './pages/sign-in';
 import { tokenPage } from './pages/token';
@@ -58,6 +59,7 @@ const NAV: { path: string; label: string; scope?: string }[] = [
   { path: 'admin/risk', label: 'Risk rules', scope: 'admin' },
   { path: 'admin/webhooks', label: 'Dead webhooks', scope: 'admin' },
   { path: 'demo', label: 'Demo' },
+  { path: 'phone', label: 'Sandbox phone' },
 ];
 
 function renderNav(): void {
@@ -82,7 +84,7 @@ function renderNav(): void {
 session.onChange(() => {
   renderNav();
   // The session ended under the user (token expired): the current page can no longer load.
-  if (!session.current() && !location.pathname.startsWith(href('sign-in')) && !location.pathname.startsWith(href('demo'))) void render();
+  if (!session.current() && !location.pathname.startsWith(href('sign-in')) && !location.pathname.startsWith(href('demo')) && !location.pathname.startsWith(href('phone'))) void render();
 });
 
 startRouter(
@@ -90,6 +92,7 @@ startRouter(
     home,
     signInPage,
     demoPage,
+    phonePage,
     guarded(searchPage, 'issuer:tokens'),
     guarded(tokenPage, 'issuer:tokens'),
     guarded(clientsPage, 'admin'),

@@ -3,7 +3,7 @@ import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Config } from './config';
 import type { ServiceContext, StopFn } from './context';
 import { createIdentityServices, type IdentityServices } from './domain/identity';
-import { bootstrapSandbox, registerDemoCards, type DemoCard, type SandboxCredentials } from './domain/identity/sandbox-bootstrap';
+import { bootstrapSandbox, registerDemoCards, type DemoCard, type SandboxCredentials, type SandboxIssuerEndpoints } from './domain/identity/sandbox-bootstrap';
 import { createPaymentServices, type PaymentServices } from './domain/payments';
 import { createPushServices, type PushServices } from './domain/push';
 import { createTokenServices, type TokenServices } from './domain/tokens';
@@ -11,7 +11,7 @@ import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices
 import { createIdempotencyRepository, IDEMPOTENCY_PURGE_CRON, IDEMPOTENCY_PURGE_TASK } from './http/idempotency-store';
 import { mergeJobs, type BackgroundJobs } from './workers/job-worker';
 import { auditRoutes } from './http/routes/audit.routes';
-import { SandboxConsole } from './http/routes/console-sandbox';
+import { SandboxConsole, type SandboxPhone } from './http/routes/console-sandbox';
 import { identityRoutes } from './http/routes/identity.routes';
 import { issuerRoutes } from './http/routes/issuer.routes';
 import { paymentsRoutes } from './http/routes/payments.routes';
@@ -76,6 +76,8 @@ export interface SandboxBootstrapOptions {
   print?: (text: string) => void;
   /** The URL the HTTP server listens on, when already known (else call `services.sandbox.listening(url)` later). */
   listeningUrl?: string;
+  /** The issuer simulator's URLs and inbox, when it runs in this process (`opentsp serve --sandbox`). */
+  issuerHost?: { endpoints: SandboxIssuerEndpoints; phone: SandboxPhone };
 }
 
 /**
@@ -97,7 +99,8 @@ export async function bootstrapSandboxServices(
   options: SandboxBootstrapOptions = {},
 ): Promise<{ credentials: SandboxCredentials; demoCards: DemoCard[] }> {
   if (!services.sandbox) throw new Error('bootstrapSandboxServices: the services were not built in sandbox mode');
-  const credentials = await bootstrapSandbox(services.identity, config, options.print);
+  const credentials = await bootstrapSandbox(services.identity, config, options.print, options.issuerHost?.endpoints);
+  if (options.issuerHost) services.sandbox.attachPhone(options.issuerHost.phone);
   const demoCards = await registerDemoCards(services, credentials);
   services.sandbox.ready(credentials, demoCards);
   if (options.listeningUrl) services.sandbox.listening(options.listeningUrl);

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import path from 'node:path';
 import type { Config } from './config';
@@ -10,6 +11,7 @@ import { flushTraces } from './observability/tracing';
 import { openDatabase, type DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { migrateToLatest } from './store/migrate';
+import { sandboxGuide } from './sandbox-guide';
 
 export interface RunningTsp {
   readonly url: string;
@@ -53,8 +55,12 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   }
   const ctx: ServiceContext = { config, logger, database, metrics: createMetrics() };
   const services = await createServices(ctx);
-  // Sandbox: ensure the demo issuer, wallet, acquirer and admin exist; print their credentials.
-  if (config.mode === 'sandbox') await bootstrapSandboxServices(services, config);
+  // Sandbox: the bank (issuer simulator) runs in this process; the demo issuer, wallet, acquirer
+  // and admin exist; their credentials are printed.
+  // (Not in `--workers` processes: one simulator per worker would fight over the bank's URLs.)
+  // Loaded only here: a production process never loads the simulator.
+  const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await (await import('./sandbox-issuer')).startSandboxIssuer(logger) : undefined;
+  const sandbox = config.mode === 'sandbox' ? await bootstrapSandboxServices(services, config, issuerHost ? { issuerHost } : {}) : undefined;
   const stopBackgroundWork = startBackgroundWork(services);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
@@ -62,7 +68,9 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
   services.sandbox?.listening(url); // the webhook sink's address, now that the port is known (PORT=0)
+  issuerHost?.verifyWith(url);
   logger.info({ url, mode: config.mode }, 'OpenTSP listening');
+  if (issuerHost && sandbox) process.stdout.write(sandboxGuide({ config, url, issuerUrl: issuerHost.url, credentials: sandbox.credentials, demoCards: sandbox.demoCards }));
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -71,6 +79,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
       await closeServer(server, config.shutdownGraceMs);
       await stopBackgroundWork();
       await closeServices(services);
+      await issuerHost?.stop();
       await database.close();
       await embedded?.stop();
       logger.info('stopped');

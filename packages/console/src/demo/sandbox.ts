@@ -54,3 +54,21 @@ export async function webhooksAfter(after: number): Promise<ReceivedWebhook[]> {
   const page = await readAnswer<{ data: ReceivedWebhook[] }>(response);
   return [...page.data].sort((a, b) => a.seq - b.seq);
 }
+
+/** A code the sandbox bank "sent" to the cardholder (the issuer simulator's inbox). */
+export interface PhoneMessage {
+  to: string;
+  channel: string;
+  tokenRef: string;
+  challengeId: string;
+  code: string;
+  expiresAt: string;
+  text: string;
+}
+
+/** The sandbox phone's messages, newest first; `undefined` when this TSP has no sandbox phone (404). */
+export async function phoneMessages(): Promise<PhoneMessage[] | undefined> {
+  const response = await fetch(`${BASE}/sandbox/phone`, { headers: { accept: 'application/json' }, credentials: 'omit', cache: 'no-store' });
+  if (response.status === 404) return undefined;
+  return (await readAnswer<{ data: PhoneMessage[] }>(response)).data;
+}

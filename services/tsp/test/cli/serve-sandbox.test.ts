@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { cleanEnv, spawnOpentsp, TSP_DIR, waitForLogLine } from '../../../../test/support/cli';
+import { cleanEnv, removeSandboxData, spawnOpentsp, TSP_DIR, waitForLogLine } from '../../../../test/support/cli';
 
 /**
  * The README's first command on a machine with no Postgres: `opentsp serve --sandbox` with no
@@ -11,7 +11,7 @@ describe('opentsp serve --sandbox without DATABASE_URL', () => {
   mkdirSync(dataRoot, { recursive: true });
   const dataDir = mkdtempSync(path.join(dataRoot, 'sandbox-test-'));
   chmodSync(dataDir, 0o755); // as root, the embedded Postgres runs as user postgres and must enter it
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => removeSandboxData(dataDir));
 
   it('starts on an embedded Postgres, answers probes, and shuts down gracefully', async () => {
     const child = spawnOpentsp(['serve', '--sandbox'], cleanEnv({ PORT: '0', OPENTSP_DATA_DIR: dataDir, LOG_LEVEL: 'info' }));

@@ -32,11 +32,12 @@ describe('console server: production mode', () => {
     expect(res.text).toContain('<title>console</title>');
   });
 
-  it('answers 404 problems for sandbox.json and the webhook sink, whatever the method', async () => {
+  it('answers 404 problems for sandbox.json, the webhook sink and the sandbox phone, whatever the method', async () => {
     const calls = [
       request(tsp.url).get('/console/sandbox.json'),
       request(tsp.url).get('/console/sandbox/webhooks'),
       request(tsp.url).get('/console/sandbox/webhooks?after=0'),
+      request(tsp.url).get('/console/sandbox/phone'),
       request(tsp.url).post('/console/sandbox/webhooks').set('Content-Type', 'application/json').send('{"id":"evt_1","type":"token.created"}'),
     ];
     for (const res of await Promise.all(calls)) {

@@ -87,17 +87,30 @@ async function readSandboxFile(file: string): Promise<Partial<SandboxCredentials
   }
 }
 
-/** Creates (or finds) the sandbox parties, writes sandbox.json and prints the banner. */
+/** Where the sandbox bank answers: the issuer simulator `opentsp serve --sandbox` runs on a free port. */
+export interface SandboxIssuerEndpoints {
+  decisionUrl: string;
+  otpDeliveryUrl: string;
+}
+
+/**
+ * Creates (or finds) the sandbox parties, writes sandbox.json and prints the banner. With
+ * `issuerEndpoints`, the sandbox bank's decision and OTP URLs are set to them (the simulator's
+ * port changes at every start); without, a new bank points at a simulator started by hand on 8090.
+ */
 export async function bootstrapSandbox(
   identity: IdentityServices,
   config: Config,
   print: (text: string) => void = (text) => process.stdout.write(text),
+  issuerEndpoints?: SandboxIssuerEndpoints,
 ): Promise<SandboxCredentials> {
   await identity.refreshRegistry();
   const file = path.join(config.dataDir, 'sandbox.json');
   const saved = await readSandboxFile(file);
 
-  const issuer = (await identity.issuers.list({ limit: 200 })).data.find((i) => i.name === NAMES.issuer)
+  const found = (await identity.issuers.list({ limit: 200 })).data.find((i) => i.name === NAMES.issuer);
+  const moved = found && issuerEndpoints && (found.decisionUrl !== issuerEndpoints.decisionUrl || found.otpDeliveryUrl !== issuerEndpoints.otpDeliveryUrl);
+  const issuer = (moved ? await identity.issuers.update(SYSTEM, found.issuerId, { ...issuerEndpoints }) : found)
     ?? (await identity.issuers.create(SYSTEM, {
       name: NAMES.issuer,
       country: 'CN',
@@ -107,6 +120,7 @@ export async function bootstrapSandbox(
       decisionUrl: 'http://127.0.0.1:8090/decisions',
       otpDeliveryUrl: 'http://127.0.0.1:8090/otp-deliveries',
       jwks: { keys: [SANDBOX_ISSUER_CARD_KEY] },
+      ...issuerEndpoints,
     }));
   // A sandbox made before card verification: register the simulator's key on the existing issuer.
   if (!issuer.jwks?.keys.some((k) => k.use === 'enc')) {

@@ -14,6 +14,23 @@ export interface SandboxView {
 
 export const SINK_PATH = '/console/sandbox/webhooks';
 
+/** A one-time code the sandbox bank "sent" (`GET /console/sandbox/phone`): no card data, only refs. */
+export interface PhoneMessage {
+  /** The masked destination the cardholder picked (e.g. `+86 *** **** 1234`). */
+  to: string;
+  channel: string;
+  tokenRef: string;
+  challengeId: string;
+  code: string;
+  expiresAt: string;
+  text: string;
+}
+
+/** The cardholder's phone in the sandbox: what the issuer simulator delivered, newest first. */
+export interface SandboxPhone {
+  messages(): PhoneMessage[];
+}
+
 /**
  * What the console needs of a sandbox TSP: the parties and demo cards made at start (see
  * compose.ts `bootstrapSandboxServices`) and the webhook sink their deliveries go to.
@@ -24,6 +41,7 @@ export class SandboxConsole {
   readonly sink: WebhookSink;
   #view: SandboxView | undefined;
   #sinkBase: string | undefined;
+  #phone: SandboxPhone | undefined;
 
   constructor(config: Pick<Config, 'host' | 'port'>, jwks: SinkJwksSource) {
     this.sink = new WebhookSink(jwks);
@@ -34,6 +52,15 @@ export class SandboxConsole {
   /** The demo is ready: parties and demo cards are registered. */
   ready(credentials: SandboxCredentials, demoCards: DemoCard[]): void {
     this.#view = viewOf(credentials, demoCards);
+  }
+
+  /** The in-process issuer simulator's inbox (`opentsp serve --sandbox`); absent in test harnesses. */
+  attachPhone(phone: SandboxPhone): void {
+    this.#phone = phone;
+  }
+
+  phone(): SandboxPhone | undefined {
+    return this.#phone;
   }
 
   /** Where the HTTP server actually listens (its URL once `listen()` returned). */

@@ -15,8 +15,9 @@ const SINK_BODY_LIMIT = '64kb';
 
 /**
  * The token console (docs/operations.md "Console"): the built web app at `/console`, and in
- * sandbox mode the demo's credentials (`/console/sandbox.json`) and webhook sink
- * (`/console/sandbox/webhooks`). Outside the REST contract, so mounted before the OpenAPI
+ * sandbox mode the demo's credentials (`/console/sandbox.json`), webhook sink
+ * (`/console/sandbox/webhooks`) and phone (`/console/sandbox/phone`: the step-up codes the issuer
+ * simulator received). Outside the REST contract, so mounted before the OpenAPI
  * validator and authentication; the console itself signs in through `POST /oauth2/token`.
  *
  * The sandbox endpoints answer without authentication because they exist only in sandbox mode,
@@ -56,6 +57,14 @@ function sandboxRoutes(sandbox: SandboxConsole | undefined): Router {
 
   router.get('/webhooks', (req, res) => {
     res.json({ data: sandbox.sink.list(afterOf(req.query.after)) });
+  });
+
+  // The sandbox phone: the codes the issuer simulator delivered, as the cardholder would read them.
+  router.get('/phone', (req, res) => {
+    const phone = sandbox.phone();
+    if (!phone) throw new NotFoundError('not_found', 'No sandbox phone: the issuer simulator runs with `opentsp serve --sandbox` only.');
+    const tokenRef = typeof req.query.tokenRef === 'string' ? req.query.tokenRef : undefined;
+    res.json({ data: phone.messages().filter((m) => !tokenRef || m.tokenRef === tokenRef) });
   });
 
   router.post('/webhooks', express.raw({ type: () => true, limit: SINK_BODY_LIMIT }), async (req, res) => {
