@@ -61,6 +61,16 @@ export interface Config {
    * util/outbound-guard.ts); loopback, link-local and private ranges are refused otherwise.
    */
   readonly outboundAllowCidrs: BlockList;
+  /** Audit log: signed checkpoints of its keyed chain (docs/operations.md, DESIGN §4). */
+  readonly audit: AuditConfig;
+}
+
+/** Signed audit checkpoints: how often, and the file outside the database they also go to. */
+export interface AuditConfig {
+  /** `OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS` (default 300; 0 = only on demand). */
+  readonly checkpointIntervalMs: number;
+  /** `OPENTSP_AUDIT_CHECKPOINT_FILE`: every checkpoint is appended here too (a WORM volume, a shipped log). */
+  readonly checkpointFile: string | undefined;
 }
 
 /** Token push settings (push receipts, DESIGN §2 flow 4). */
@@ -265,6 +275,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }),
     push: pushConfig(env),
     outboundAllowCidrs: outboundAllowVar(env),
+    audit: Object.freeze({
+      checkpointIntervalMs: intVar(env, 'OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,
+      checkpointFile: env.OPENTSP_AUDIT_CHECKPOINT_FILE ? path.resolve(env.OPENTSP_AUDIT_CHECKPOINT_FILE) : undefined,
+    }),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),
     payments: Object.freeze({

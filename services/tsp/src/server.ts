@@ -54,7 +54,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const services = await createServices(ctx);
   // Sandbox: ensure the demo issuer, wallet, acquirer and admin exist; print their credentials.
   if (config.mode === 'sandbox') await bootstrapSandboxServices(services, config);
-  const stopBackgroundWork = startBackgroundWork(services);
+  const stopBackgroundWork = startBackgroundWork(services, config);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
   const address = server.address();

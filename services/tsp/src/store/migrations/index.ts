@@ -10,6 +10,7 @@ import * as verification from './0008-verification';
 import * as payments from './0009-payments';
 import * as push from './0010-push';
 import * as tokenConsole from './0011-token-console';
+import * as auditInsider from './0015-audit-insider';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so the bundle,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009-payments': payments,
   '0010-push': push,
   '0011-token-console': tokenConsole,
+  '0015-audit-insider': auditInsider,
 };
