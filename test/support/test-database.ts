@@ -8,6 +8,8 @@ export interface TestDatabase extends DatabaseHandle {
   /** Connection string of this test's own database. */
   readonly url: string;
   readonly name: string;
+  /** A connection as the database owner (migrations; tests that play an insider). */
+  readonly owner?: DatabaseHandle;
   /** Closes the pool and drops the database. */
   drop(): Promise<void>;
 }
