@@ -19,6 +19,11 @@ export interface Config {
   readonly publicUrl: string;
   /** Postgres connection string; when absent an embedded Postgres is started under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * `DATABASE_OWNER_URL`: the schema owner, for migrations; `databaseUrl` is then the restricted
+   * service role. Unset: `databaseUrl` is the owner and the TSP creates its service role itself.
+   */
+  readonly databaseOwnerUrl?: string;
   readonly databasePoolSize: number;
   /** Where sandbox state lives: the embedded database, the sandbox keystore, sandbox.json. */
   readonly dataDir: string;
@@ -235,6 +240,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'DATABASE_URL is required in production mode; run with --sandbox (or OPENTSP_MODE=sandbox) to use an embedded Postgres',
     );
   }
+  const databaseOwnerUrl = env.DATABASE_OWNER_URL || undefined;
+  if (databaseOwnerUrl) {
+    // Two roles (DESIGN §4): migrations as the owner, the service as a role that cannot rewrite the audit log.
+    if (!/^postgres(ql)?:\/\//.test(databaseOwnerUrl)) throw new ConfigError('DATABASE_OWNER_URL must be a postgres:// connection string');
+    if (!databaseUrl) throw new ConfigError('DATABASE_OWNER_URL is set but DATABASE_URL (the service role) is not');
+    if (!new URL(databaseUrl).username) throw new ConfigError('DATABASE_URL must name its user (the service role) when DATABASE_OWNER_URL is set');
+    if (new URL(databaseUrl).username === new URL(databaseOwnerUrl).username) {
+      throw new ConfigError('DATABASE_URL and DATABASE_OWNER_URL must connect as different roles: the service role may not own the schema');
+    }
+  }
   const tspCode = env.OPENTSP_TSP_CODE || '401';
   if (!/^[0-9]{3}$/.test(tspCode)) throw new ConfigError('OPENTSP_TSP_CODE must be 3 digits');
 
@@ -244,6 +259,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     port,
     publicUrl: (env.OPENTSP_PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
     databaseUrl,
+    ...(databaseOwnerUrl ? { databaseOwnerUrl } : {}),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir: path.resolve(env.OPENTSP_DATA_DIR || path.join(REPO_ROOT, '.data')),
     logLevel: env.LOG_LEVEL || 'info',

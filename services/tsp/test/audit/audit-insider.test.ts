@@ -26,7 +26,7 @@ function entry(n: number) {
 
 /** The database owner (an insider, or whoever holds the migration credentials). */
 function owner(db: TestDatabase): Kysely<any> {
-  return ((db as { owner?: { db: Kysely<any> } }).owner ?? db).db;
+  return db.owner.db;
 }
 
 /** What an insider with the owner role can do: switch the trigger off, change rows, switch it on. */

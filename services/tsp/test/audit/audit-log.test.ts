@@ -23,7 +23,7 @@ function entry(n: number) {
 
 /** Tampering needs the append-only trigger out of the way, as the database owner could. */
 async function tamper(db: TestDatabase, statement: ReturnType<typeof sql>): Promise<void> {
-  const owner = (db.owner ?? db).db;
+  const owner = db.owner.db;
   await sql`alter table audit_entries disable trigger audit_entries_append_only`.execute(owner);
   await statement.execute(owner);
   await sql`alter table audit_entries enable trigger audit_entries_append_only`.execute(owner);
@@ -69,8 +69,13 @@ describe('hash-chained audit log', () => {
 
   it('is append-only for the application: updates and deletes of chained entries fail', async () => {
     await audit.flush();
-    await expect(sql`update audit_entries set details = '{}' where seq = 3`.execute(db.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from audit_entries where seq = 3`.execute(db.db)).rejects.toThrow(/append-only/);
+    // The service role: no UPDATE of the entry, no DELETE (grants); the chain columns it may
+    // fill are refused by the trigger once the row is chained.
+    await expect(sql`update audit_entries set details = '{}' where seq = 3`.execute(db.db)).rejects.toThrow(/permission denied/);
+    await expect(sql`delete from audit_entries where seq = 3`.execute(db.db)).rejects.toThrow(/permission denied/);
+    await expect(sql`update audit_entries set hash = repeat('0', 64) where seq = 3`.execute(db.db)).rejects.toThrow(/append-only/);
+    // The owner is still held off by the trigger (it can switch it off: the keyed chain shows that).
+    await expect(sql`update audit_entries set details = '{}' where seq = 3`.execute(db.owner.db)).rejects.toThrow(/append-only/);
   });
 
   it('detects a changed entry', async () => {
@@ -119,7 +124,7 @@ describe('hash-chained audit log', () => {
     const sound = await runOpentsp(['audit', 'verify', '--sandbox', '--checkpoints', file], env);
     expect(sound.stdout).toMatch(/audit chain OK: 20 entries checked, 2 signed checkpoints matched/);
 
-    await sql`truncate audit_entries, audit_checkpoints`.execute((db.owner ?? db).db);
+    await sql`truncate audit_entries, audit_checkpoints`.execute(db.owner.db);
     const cut = await runOpentsp(['audit', 'verify', '--sandbox', '--checkpoints', file], env);
     expect(cut.code).toBe(1);
     expect(cut.stdout).toMatch(/BROKEN at entry 1 \(entries_missing/);
