@@ -68,7 +68,9 @@ export function createAuditCheckpoints(
   // The signed payload is the truth; the seq/hash columns beside it are only for reading.
   const signed = async (jws: string): Promise<{ seq: number; hash: string } | 'invalid' | 'unknown_key'> => {
     try {
-      const { payload } = await verifyCompact(jws, keyRing.publicJwks());
+      const { payload, header } = await verifyCompact(jws, keyRing.publicJwks());
+      // Only a checkpoint counts, not another JWS the same key signed (push receipts …).
+      if (header.typ !== CHECKPOINT_TYP) return 'invalid';
       const body = JSON.parse(payload.toString('utf8')) as { seq?: unknown; hash?: unknown };
       if (!Number.isSafeInteger(body.seq) || typeof body.hash !== 'string') return 'invalid';
       return { seq: body.seq as number, hash: body.hash };
@@ -89,7 +91,9 @@ export function createAuditCheckpoints(
       const result: CheckpointVerification = { ...chain, checkpointsChecked: 0, checkpointsUnverifiable: 0 };
       if (!chain.ok) return result;
       const all = [...(await auditCheckpointsRepository.all(db)), ...(range.checkpointFile ? await readCheckpointFile(range.checkpointFile) : [])];
-      for (const checkpoint of all) {
+      // The file mostly repeats the database's checkpoints: each distinct one is checked once.
+      const distinct = [...new Map(all.map((c) => [c.jws, c])).values()];
+      for (const checkpoint of distinct) {
         const body = await signed(checkpoint.jws);
         if (body === 'unknown_key') {
           result.checkpointsUnverifiable += 1;

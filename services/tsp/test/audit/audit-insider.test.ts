@@ -9,7 +9,7 @@ import { createAuditLog, type AuditLog } from '../../src/audit/audit-log';
 import { createLogger } from '../../src/observability/logger';
 import { hashedFields, type AuditRow } from '../../src/store/audit.repository';
 import { canonicalJson } from '../../src/util/canonical-json';
-import { createEphemeralKeyRing } from '../../src/vault/tsp-key-ring';
+import { createEphemeralKeyRing, type TspKeyRing } from '../../src/vault/tsp-key-ring';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
 
 const logger = createLogger({ level: 'silent' });
@@ -43,10 +43,11 @@ describe('audit history against a database insider', () => {
   let audit: AuditLog;
   let checkpoints: AuditCheckpoints;
   let dir: string;
+  let keyRing: TspKeyRing;
   beforeEach(async () => {
     db = await createTestDatabase();
     dir = mkdtempSync(path.join(tmpdir(), 'opentsp-audit-'));
-    const keyRing = await createEphemeralKeyRing();
+    keyRing = await createEphemeralKeyRing();
     audit = createAuditLog(db.db, logger, randomBytes(32));
     checkpoints = createAuditCheckpoints(db.db, audit, keyRing, logger, { file: path.join(dir, 'checkpoints.jsonl') });
     for (let n = 1; n <= 20; n++) await audit.append(db.db, entry(n));
@@ -101,6 +102,11 @@ describe('audit history against a database insider', () => {
     const jws = await signCompact({ seq: 20, hash: '0'.repeat(64), at: real.at }, stranger, { typ: 'opentsp-audit-checkpoint+jws' });
     await owner(db).insertInto('audit_checkpoints').values({ seq: 20, hash: '0'.repeat(64), jws }).execute();
     expect(await checkpoints.verify()).toMatchObject({ ok: true, checkpointsChecked: 1, checkpointsUnverifiable: 1 });
+
+    // Signed by the TSP's key, but not a checkpoint (a push receipt, say): refused.
+    const other = await signCompact({ seq: 3, hash: real.hash, at: real.at }, keyRing.signingKey(), { typ: 'opentsp-push-receipt+jws' });
+    await owner(db).insertInto('audit_checkpoints').values({ seq: 3, hash: real.hash, jws: other }).execute();
+    expect(await checkpoints.verify()).toMatchObject({ ok: false, reason: 'checkpoint_invalid' });
   });
 
   it('writes each checkpoint as a signed line to the file and verifies a sound log against it', async () => {
@@ -109,6 +115,6 @@ describe('audit history against a database insider', () => {
     const lines = readFileSync(path.join(dir, 'checkpoints.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ seq: 20, hash: made.hash, jws: made.jws });
     const result = await checkpoints.verify({ checkpointFile: path.join(dir, 'checkpoints.jsonl') });
-    expect(result).toMatchObject({ ok: true, entriesChecked: 20, checkpointsChecked: 2 });
+    expect(result).toMatchObject({ ok: true, entriesChecked: 20, checkpointsChecked: 1 });
   });
 });

@@ -122,7 +122,7 @@ describe('hash-chained audit log', () => {
     const made = await runOpentsp(['audit', 'checkpoint', '--sandbox', '--out', file], env);
     expect(made.code).toBe(0);
     const sound = await runOpentsp(['audit', 'verify', '--sandbox', '--checkpoints', file], env);
-    expect(sound.stdout).toMatch(/audit chain OK: 20 entries checked, 2 signed checkpoints matched/);
+    expect(sound.stdout).toMatch(/audit chain OK: 20 entries checked, 1 signed checkpoint matched/);
 
     await sql`truncate audit_entries, audit_checkpoints`.execute(db.owner.db);
     const cut = await runOpentsp(['audit', 'verify', '--sandbox', '--checkpoints', file], env);

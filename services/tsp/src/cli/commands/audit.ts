@@ -37,7 +37,7 @@ export function registerAuditCommands(program: Command): void {
       );
       if (result.ok) {
         process.stdout.write(
-          `audit chain OK: ${result.entriesChecked} entries checked, ${result.checkpointsChecked} signed checkpoints matched, head ${result.headHash ?? '(empty)'}\n`,
+          `audit chain OK: ${result.entriesChecked} entries checked, ${result.checkpointsChecked} signed checkpoint${result.checkpointsChecked === 1 ? '' : 's'} matched, head ${result.headHash ?? '(empty)'}\n`,
         );
       } else {
         process.stdout.write(
