@@ -117,4 +117,19 @@ describe('audit history against a database insider', () => {
     const result = await checkpoints.verify({ checkpointFile: path.join(dir, 'checkpoints.jsonl') });
     expect(result).toMatchObject({ ok: true, entriesChecked: 20, checkpointsChecked: 1 });
   });
+
+  it('writes a checkpoint on its schedule', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date', 'setTimeout', 'clearTimeout'] });
+    try {
+      const stop = checkpoints.start(300_000);
+      await jest.advanceTimersByTimeAsync(299_000);
+      const none = await db.owner.db.selectFrom('audit_checkpoints').select('seq').execute();
+      await jest.advanceTimersByTimeAsync(1_000);
+      await stop();
+      const rows = await db.owner.db.selectFrom('audit_checkpoints').select('seq').execute();
+      expect({ before: none.length, after: rows }).toEqual({ before: 0, after: [{ seq: 20 }] });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
