@@ -1065,9 +1065,29 @@ export interface paths {
         put?: never;
         /**
          * Verify the audit hash chain
-         * @description Called by an operator or auditor (same check as `opentsp audit verify`). Recomputes the hash chain over `[fromSeq, toSeq]` (default: the whole log) and reports the first entry whose hash or back-link does not match.
+         * @description Called by an operator or auditor (same check as `opentsp audit verify`). Recomputes the keyed hash chain over `[fromSeq, toSeq]` (default: the whole log), then checks it against every signed checkpoint stored by the TSP, and reports the first entry whose hash or back-link does not match or that a checkpoint proves missing or changed. (`opentsp audit verify --checkpoints <file>` also checks checkpoints kept outside the database.)
          */
         post: operations["verifyAuditLog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write a signed audit checkpoint now
+         * @description Called by an operator or auditor (same as `opentsp audit checkpoint`; the TSP also writes one on a schedule, `OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS`). Chains pending entries, then signs the chain head (`seq`, `hash`) with the TSP signing key (ES256 JWS, `typ` `opentsp-audit-checkpoint+jws`, verifiable with the JWKS) and stores it, also in `OPENTSP_AUDIT_CHECKPOINT_FILE` when set. Keep checkpoints outside the database: verification checks the log against them, so entries cut off the end of the log or a truncated log show.
+         */
+        post: operations["createAuditCheckpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2609,7 +2629,7 @@ export interface components {
          * @example token.suspend
          */
         AuditAction: string;
-        /** @description One entry of the append-only audit log. `hash` = SHA-256 over the canonical JSON of the entry without `hash` (including `prevHash`), chaining every entry to the previous one; the first entry's `prevHash` is 64 zeros. */
+        /** @description One entry of the append-only audit log. `hash` = HMAC-SHA256, under the audit chain key held by the vault's key provider (never in the database), over the canonical JSON of the entry without `hash` (including `prevHash`), chaining every entry to the previous one; the first entry's `prevHash` is 64 zeros. */
         AuditEntry: {
             id: components["schemas"]["AuditEntryId"];
             seq: number;
@@ -2653,6 +2673,24 @@ export interface components {
             lastSeq?: number;
             /** @description With `ok` true, the hash of the last entry checked (anchor it elsewhere). */
             headHash?: components["schemas"]["Sha256Hex"];
+            /**
+             * @description With `ok` false: `entry_mismatch` (an entry's hash, back-link or position does not verify), `entries_missing` (a checkpoint names entries past the end of the log), `checkpoint_mismatch` (the entry at a checkpoint has another hash), `checkpoint_invalid` (a stored checkpoint's signature does not verify).
+             * @enum {string}
+             */
+            reason?: "entry_mismatch" | "entries_missing" | "checkpoint_mismatch" | "checkpoint_invalid";
+            /** @description Signed checkpoints the log was found consistent with. */
+            checkpointsChecked?: number;
+            /** @description Checkpoints signed by a key no longer in the key ring (skipped; newer checkpoints cover their entries). */
+            checkpointsUnverifiable?: number;
+        };
+        /** @description The audit chain head at `at`, signed: `jws` is a compact ES256 JWS under the TSP signing key whose payload is `{seq, hash, at}`. */
+        AuditCheckpoint: {
+            /** @description The last chained entry (0 for an empty log). */
+            seq: number;
+            hash: components["schemas"]["Sha256Hex"];
+            /** Format: date-time */
+            at: string;
+            jws: string;
         };
         KekVersion: {
             version: number;
@@ -3566,6 +3604,7 @@ export type SchemaAuditEntry = components['schemas']['AuditEntry'];
 export type SchemaAuditEntryList = components['schemas']['AuditEntryList'];
 export type SchemaAuditVerifyRequest = components['schemas']['AuditVerifyRequest'];
 export type SchemaAuditVerifyResult = components['schemas']['AuditVerifyResult'];
+export type SchemaAuditCheckpoint = components['schemas']['AuditCheckpoint'];
 export type SchemaKekVersion = components['schemas']['KekVersion'];
 export type SchemaKeyRotation = components['schemas']['KeyRotation'];
 export type SchemaKeyStatus = components['schemas']['KeyStatus'];
@@ -6185,6 +6224,47 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createAuditCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 *     - A repeat with the same key and the same body returns the first response (status and
+                 *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - A repeat while the first request is still being processed answers 409
+                 *       `idempotency_in_progress`; retry later.
+                 *     Use a fresh random value (e.g. a UUID) per logical operation.
+                 * @example 6f1c2b7e-8a0d-4c55-9d3e-2b7f9e1a4c10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The checkpoint written. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditCheckpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

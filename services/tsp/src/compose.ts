@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { createAuditCheckpoints, type AuditCheckpoints } from './audit/audit-checkpoints';
 import { createAuditLog, type AuditLog } from './audit/audit-log';
 import type { Config } from './config';
 import type { ServiceContext, StopFn } from './context';
@@ -24,6 +25,7 @@ import { createRiskServices, type RiskServices } from './risk';
 import type { IdempotencyRepository } from './store/idempotency.repository';
 import { unitOfWork, type UnitOfWork } from './store/transaction';
 import { createVaultServices, type VaultServices } from './vault';
+import { openConfiguredKeyProvider } from './vault/configured-key-provider';
 
 /**
  * The composition root: builds every area's services once, in dependency order, and the
@@ -33,6 +35,8 @@ import { createVaultServices, type VaultServices } from './vault';
 export interface Services {
   readonly uow: UnitOfWork;
   readonly audit: AuditLog;
+  /** Signed checkpoints of the audit chain, and verification against them. */
+  readonly auditCheckpoints: AuditCheckpoints;
   readonly vault: VaultServices;
   readonly identity: IdentityServices;
   readonly risk: RiskServices;
@@ -52,8 +56,11 @@ export type CoreServices = Pick<Services, 'uow' | 'audit' | 'vault' | 'identity'
 export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
   const uow = unitOfWork(db);
-  const audit = createAuditLog(db, ctx.logger);
-  const vault = await createVaultServices(ctx, audit);
+  // The audit chain key comes from the vault's key provider, so the provider opens first.
+  const keyProvider = await openConfiguredKeyProvider(ctx.config, ctx.logger);
+  const audit = createAuditLog(db, ctx.logger, await keyProvider.auditChainKey());
+  const vault = await createVaultServices(ctx, audit, keyProvider);
+  const auditCheckpoints = createAuditCheckpoints(db, audit, vault.keyRing, ctx.logger, { file: ctx.config.audit.checkpointFile });
   const identity = await createIdentityServices(ctx, vault, audit);
   const risk = await createRiskServices(ctx, audit);
   const sandbox = ctx.config.mode === 'sandbox' ? sandboxConsole(ctx.config, vault) : undefined;
@@ -64,7 +71,7 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const payments = await createPaymentServices(ctx, core, tokens);
   const push = await createPushServices(ctx, core, tokens);
   const idempotency = createIdempotencyRepository(db, ctx.config, vault);
-  return { ...core, tokens, payments, push, idempotency, sandbox };
+  return { ...core, auditCheckpoints, tokens, payments, push, idempotency, sandbox };
 }
 
 function sandboxConsole(config: Config, vault: VaultServices): SandboxConsole {
@@ -123,7 +130,7 @@ export function featureRouters(services: Services, ctx: ServiceContext): Router[
 }
 
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
-export function startBackgroundWork(services: Services): StopFn {
+export function startBackgroundWork(services: Services, config?: Pick<Config, 'audit'>): StopFn {
   // One job worker runs webhook delivery, the tokens area's scheduled expiry renewal and the
   // purge of expired Idempotency-Key answers (graphile cron: once per slot across processes).
   const idempotencyPurge: BackgroundJobs = {
@@ -132,6 +139,7 @@ export function startBackgroundWork(services: Services): StopFn {
   };
   const webhookWorker = services.webhooks.start(mergeJobs(services.tokens.jobs, idempotencyPurge));
   const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
+  if (config?.audit.checkpointIntervalMs) stops.push(services.auditCheckpoints.start(config.audit.checkpointIntervalMs));
   return async () => {
     await Promise.all(stops.map((stop) => stop()));
   };

@@ -20,6 +20,11 @@ export interface Config {
   readonly publicUrl: string;
   /** Postgres connection string; when absent an embedded Postgres is started under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * `DATABASE_OWNER_URL`: the schema owner, for migrations; `databaseUrl` is then the restricted
+   * service role. Unset: `databaseUrl` is the owner and the TSP creates its service role itself.
+   */
+  readonly databaseOwnerUrl?: string;
   readonly databasePoolSize: number;
   /** Where sandbox state lives: the embedded database, the sandbox keystore, sandbox.json. */
   readonly dataDir: string;
@@ -72,6 +77,16 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** Token expiry renewal and the grace window of a replaced expiry (docs/operations.md). */
   readonly tokenExpiry: TokenExpiryConfig;
+  /** Audit log: signed checkpoints of its keyed chain (docs/operations.md, DESIGN §4). */
+  readonly audit: AuditConfig;
+}
+
+/** Signed audit checkpoints: how often, and the file outside the database they also go to. */
+export interface AuditConfig {
+  /** `OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS` (default 300; 0 = only on demand). */
+  readonly checkpointIntervalMs: number;
+  /** `OPENTSP_AUDIT_CHECKPOINT_FILE`: every checkpoint is appended here too (a WORM volume, a shipped log). */
+  readonly checkpointFile: string | undefined;
 }
 
 /** Token expiry changes (card reissue, scheduled renewal; DESIGN §2 flow 5). */
@@ -259,6 +274,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       'DATABASE_URL is required in production mode; run with --sandbox (or OPENTSP_MODE=sandbox) to use an embedded Postgres',
     );
   }
+  const databaseOwnerUrl = env.DATABASE_OWNER_URL || undefined;
+  if (databaseOwnerUrl) {
+    // Two roles (DESIGN §4): migrations as the owner, the service as a role that cannot rewrite the audit log.
+    if (!/^postgres(ql)?:\/\//.test(databaseOwnerUrl)) throw new ConfigError('DATABASE_OWNER_URL must be a postgres:// connection string');
+    if (!databaseUrl) throw new ConfigError('DATABASE_OWNER_URL is set but DATABASE_URL (the service role) is not');
+    if (!new URL(databaseUrl).username) throw new ConfigError('DATABASE_URL must name its user (the service role) when DATABASE_OWNER_URL is set');
+    if (new URL(databaseUrl).username === new URL(databaseOwnerUrl).username) {
+      throw new ConfigError('DATABASE_URL and DATABASE_OWNER_URL must connect as different roles: the service role may not own the schema');
+    }
+  }
   const tspCode = env.OPENTSP_TSP_CODE || '401';
   if (!/^[0-9]{3}$/.test(tspCode)) throw new ConfigError('OPENTSP_TSP_CODE must be 3 digits');
 
@@ -268,6 +293,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     port,
     publicUrl: (env.OPENTSP_PUBLIC_URL || `http://localhost:${port}`).replace(/\/$/, ''),
     databaseUrl,
+    ...(databaseOwnerUrl ? { databaseOwnerUrl } : {}),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir: path.resolve(env.OPENTSP_DATA_DIR || path.join(REPO_ROOT, '.data')),
     logLevel: env.LOG_LEVEL || 'info',
@@ -306,6 +332,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     tokenExpiry: Object.freeze({
       graceDays: intVar(env, 'OPENTSP_TOKEN_EXPIRY_GRACE_DAYS', 30, 0, 366),
       renewalLeadDays: intVar(env, 'OPENTSP_TOKEN_RENEWAL_LEAD_DAYS', 30, 1, 365),
+    }),
+    audit: Object.freeze({
+      checkpointIntervalMs: intVar(env, 'OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 0, 86_400) * 1000,
+      checkpointFile: env.OPENTSP_AUDIT_CHECKPOINT_FILE ? path.resolve(env.OPENTSP_AUDIT_CHECKPOINT_FILE) : undefined,
     }),
     // Read at request time, not here: the console may be built after the TSP started.
     consoleDir: path.resolve(env.OPENTSP_CONSOLE_DIR || path.join(REPO_ROOT, 'packages', 'console', 'dist')),

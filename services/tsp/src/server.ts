@@ -8,9 +8,9 @@ import { createApp } from './http/app';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { flushTraces } from './observability/tracing';
-import { openDatabase, type DatabaseHandle } from './store/database';
+import type { DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
-import { migrateToLatest } from './store/migrate';
+import { openServiceDatabase } from './store/service-database';
 import { sandboxGuide } from './sandbox-guide';
 
 export interface RunningTsp {
@@ -44,12 +44,13 @@ export async function resolveDatabaseUrl(
 export async function startTsp(config: Config, logger = createLogger({ level: config.logLevel })): Promise<RunningTsp> {
   const resolved = await resolveDatabaseUrl(config, logger);
   const embedded = resolved.embedded;
-  const database = openDatabase({ connectionString: resolved.url, poolSize: config.databasePoolSize });
+  let database: DatabaseHandle;
   try {
-    const applied = await migrateToLatest(database.db);
-    if (applied.length) logger.info({ migrations: applied.map((m) => m.migrationName) }, 'migrations applied');
+    // Migrates as the owner; the service itself runs as the restricted role (DESIGN §4).
+    const opened = await openServiceDatabase({ url: resolved.url, ownerUrl: config.databaseOwnerUrl, poolSize: config.databasePoolSize });
+    database = opened.database;
+    if (opened.applied.length) logger.info({ migrations: opened.applied.map((m) => m.migrationName) }, 'migrations applied');
   } catch (err) {
-    await database.close();
     await embedded?.stop();
     throw err;
   }
@@ -61,7 +62,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   // Loaded only here: a production process never loads the simulator.
   const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await (await import('./sandbox-issuer')).startSandboxIssuer(logger) : undefined;
   const sandbox = config.mode === 'sandbox' ? await bootstrapSandboxServices(services, config, issuerHost ? { issuerHost } : {}) : undefined;
-  const stopBackgroundWork = startBackgroundWork(services);
+  const stopBackgroundWork = startBackgroundWork(services, config);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
   const address = server.address();

@@ -28,4 +28,18 @@ describe('configuration', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://localhost/x' });
     expect(Object.isFrozen(config)).toBe(true);
   });
+
+  it('takes an owner URL for migrations beside the service URL, and refuses one that cannot separate the roles', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://svc:pw@db/tsp', DATABASE_OWNER_URL: 'postgres://owner:pw@db/tsp' });
+    expect(config).toMatchObject({ databaseUrl: 'postgres://svc:pw@db/tsp', databaseOwnerUrl: 'postgres://owner:pw@db/tsp' });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://svc@db/tsp', DATABASE_OWNER_URL: 'mysql://owner@db/tsp' })).toThrow(/DATABASE_OWNER_URL must be a postgres/);
+    expect(() => loadConfig({ OPENTSP_MODE: 'sandbox', DATABASE_OWNER_URL: 'postgres://owner@db/tsp' })).toThrow(/DATABASE_URL \(the service role\) is not/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://owner:a@db/tsp', DATABASE_OWNER_URL: 'postgres://owner:b@db/tsp' })).toThrow(/different roles/);
+  });
+
+  it('writes audit checkpoints every 5 minutes unless told otherwise (0 = on demand only)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' }).audit).toEqual({ checkpointIntervalMs: 300_000, checkpointFile: undefined });
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x', OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' }).audit.checkpointIntervalMs).toBe(0);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x', OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS: '-1' })).toThrow(/OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS/);
+  });
 });

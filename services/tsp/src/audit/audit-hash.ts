@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../util/canonical-json';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -17,7 +17,12 @@ export interface HashedAuditFields {
   prevHash: string;
 }
 
-/** SHA-256 over the canonical JSON (sorted keys) of the entry without `hash`. */
-export function auditEntryHash(fields: HashedAuditFields): string {
-  return createHash('sha256').update(canonicalJson(fields)).digest('hex');
+/**
+ * HMAC-SHA256 under the audit chain key over the canonical JSON (sorted keys) of the entry
+ * without `hash`. Keyed, because an unkeyed hash can be recomputed by anyone who can write
+ * the table: the key comes from the vault's KeyProvider and never enters the database, so a
+ * database insider who rewrites an entry cannot produce hashes that verify.
+ */
+export function auditEntryHash(key: Buffer, fields: HashedAuditFields): string {
+  return createHmac('sha256', key).update(canonicalJson(fields)).digest('hex');
 }

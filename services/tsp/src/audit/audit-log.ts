@@ -8,7 +8,11 @@ export type { NewAuditEntry, AuditVerification };
 /**
  * The audit log as the domain sees it. `append` runs inside the caller's transaction, so an
  * audited change and its entry commit together. A background chainer links entries into the
- * SHA-256 hash chain shortly after they commit; `verify` proves the chain.
+ * keyed hash chain (HMAC-SHA256 under `chainKey`, from the vault's KeyProvider, never stored in
+ * the database) shortly after they commit; `verify` proves the chain. Signed checkpoints
+ * (audit-checkpoints.ts) catch what a chain alone cannot: entries cut off its end.
+ * Without the key (a tool that only appends, e.g. `opentsp registry` without the vault) the
+ * log appends; its entries are chained by the next process that holds the key.
  */
 export interface AuditLog {
   append(tx: Executor, entry: NewAuditEntry): Promise<string>;
@@ -23,11 +27,12 @@ export class AuditDataError extends Error {
   override readonly name = 'AuditDataError';
 }
 
-export function createAuditLog(db: Executor, logger: Logger): AuditLog {
+export function createAuditLog(db: Executor, logger: Logger, chainKey?: Buffer): AuditLog {
   const flush = async () => {
+    if (!chainKey) return 0;
     let total = 0;
     for (;;) {
-      const chained = await auditRepository.chainPending(db);
+      const chained = await auditRepository.chainPending(db, chainKey);
       total += chained;
       if (chained < 5_000) return total;
     }
@@ -44,8 +49,9 @@ export function createAuditLog(db: Executor, logger: Logger): AuditLog {
     },
     flush,
     async verify(range) {
+      if (!chainKey) throw new Error('verifying the audit chain needs its key (the vault keystore)');
       await flush();
-      return auditRepository.verify(db, range);
+      return auditRepository.verify(db, chainKey, range);
     },
     startChainer(intervalMs = 500) {
       let running: Promise<unknown> = Promise.resolve();

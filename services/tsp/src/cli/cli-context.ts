@@ -1,8 +1,7 @@
 import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
-import { openDatabase, type DatabaseHandle } from '../store/database';
-import { migrateToLatest } from '../store/migrate';
+import { openServiceDatabase } from '../store/service-database';
 import { resolveDatabaseUrl } from '../server';
 import type { ServiceContext } from '../context';
 
@@ -21,12 +20,15 @@ export async function withServiceContext<T>(
   const config: Config = loadConfig(process.env, options.sandbox ? { mode: 'sandbox' } : {});
   const logger: Logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const { url, embedded } = await resolveDatabaseUrl(config, logger);
-  const database: DatabaseHandle = openDatabase({ connectionString: url, poolSize: 2 });
   try {
-    await migrateToLatest(database.db);
-    return await work({ config, database, logger, metrics: createMetrics() });
+    // As the service role, like the service: a CLI command cannot rewrite the audit log either.
+    const { database } = await openServiceDatabase({ url, ownerUrl: config.databaseOwnerUrl, poolSize: 2 });
+    try {
+      return await work({ config, database, logger, metrics: createMetrics() });
+    } finally {
+      await database.close();
+    }
   } finally {
-    await database.close();
     await embedded?.stop();
   }
 }

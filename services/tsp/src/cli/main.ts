@@ -4,8 +4,7 @@ import '../observability/tracing-preload';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
-import { openDatabase } from '../store/database';
-import { migrateToLatest } from '../store/migrate';
+import { openServiceDatabase } from '../store/service-database';
 import { resolveDatabaseUrl } from '../server';
 import { EmbeddedPostgresError } from '../store/postgres-process';
 import { registerAuditCommands } from './commands/audit';
@@ -31,14 +30,14 @@ program
     const config = loadConfig(process.env, options.sandbox ? { mode: 'sandbox' } : {});
     const logger = createLogger({ level: config.logLevel });
     const { url, embedded } = await resolveDatabaseUrl(config, logger);
-    const database = openDatabase({ connectionString: url, poolSize: 1 });
     try {
-      const applied = await migrateToLatest(database.db);
+      // Migrates as the owner and grants the service role its rights (checked by connecting as it).
+      const { database, applied } = await openServiceDatabase({ url, ownerUrl: config.databaseOwnerUrl, poolSize: 1 });
+      await database.close();
       process.stdout.write(
         applied.length ? `applied: ${applied.map((m) => m.migrationName).join(', ')}\n` : 'database is up to date\n',
       );
     } finally {
-      await database.close();
       await embedded?.stop();
     }
   });

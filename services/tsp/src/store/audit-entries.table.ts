@@ -26,3 +26,16 @@ export interface AuditActor {
   type: 'client' | 'system' | 'cli';
   clientId?: string;
 }
+
+/**
+ * Signed checkpoints of the audit chain (migration 0015): the head `seq` and `hash` at a
+ * moment, in a JWS under the TSP signing key. Also written outside the database (a file or
+ * sink), since an owner who can truncate the log can truncate this table too.
+ */
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  seq: number;
+  hash: string;
+  jws: string;
+  created_at: ColumnType<Date, string | undefined, never>;
+}

@@ -23,6 +23,8 @@ export interface AuditVerification {
   firstBrokenSeq?: number;
   lastSeq: number;
   headHash?: string;
+  /** With `ok` false: what did not verify. */
+  reason?: 'entry_mismatch' | 'entries_missing' | 'checkpoint_mismatch' | 'checkpoint_invalid';
 }
 
 // One advisory lock id for "the chainer": only one process extends the chain at a time.
@@ -63,7 +65,7 @@ export function hashedFields(row: Row, seq: number, prevHash: string): HashedAud
 
 /**
  * Storage of the audit log. Appends are plain INSERTs (no lock on the hot path: detokenize
- * audits every call); `chainPending` later links them into the hash chain in one place.
+ * audits every call); `chainPending` later links them into the keyed hash chain in one place.
  */
 export const auditRepository = {
   async append(executor: Executor, entry: NewAuditEntry): Promise<string> {
@@ -89,7 +91,7 @@ export const auditRepository = {
    * Links committed, unchained entries into the chain, in insertion order, up to `limit`.
    * Returns how many were chained (0 when another process holds the chainer lock).
    */
-  async chainPending(db: Executor, limit = 5_000): Promise<number> {
+  async chainPending(db: Executor, key: Buffer, limit = 5_000): Promise<number> {
     return db.transaction().execute(async (tx) => {
       const locked = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${CHAINER_LOCK}) as locked`.execute(tx);
       if (!locked.rows[0]?.locked) return 0;
@@ -113,7 +115,7 @@ export const auditRepository = {
       const updates: Array<{ pk: number; seq: number; prevHash: string; hash: string }> = [];
       for (const row of pending) {
         seq += 1;
-        const hash = auditEntryHash(hashedFields(row, seq, prevHash));
+        const hash = auditEntryHash(key, hashedFields(row, seq, prevHash));
         updates.push({ pk: row.pk, seq, prevHash, hash });
         prevHash = hash;
       }
@@ -125,17 +127,30 @@ export const auditRepository = {
   },
 
   /**
-   * Recomputes the chain from `fromSeq` (default 1) and reports the first entry whose hash,
-   * link or position does not verify: a changed, deleted, inserted or reordered row.
+   * Recomputes the chain from `fromSeq` (default 1) under `key` and reports the first entry
+   * whose hash, link or position does not verify: a changed, deleted, inserted or reordered
+   * row. (Rows missing at the end show only against a checkpoint: audit-checkpoints.ts.)
    */
-  async verify(db: Executor, range: { fromSeq?: number; toSeq?: number } = {}): Promise<AuditVerification> {
+  /** The last chained entry (`seq` 0 and the genesis hash on an empty chain). */
+  async head(db: Executor): Promise<{ seq: number; hash: string }> {
+    const row = await db.selectFrom('audit_entries').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
+  },
+
+  /** The chain hash of entry `seq` (undefined when there is no such chained entry). */
+  async hashAt(db: Executor, seq: number): Promise<string | undefined> {
+    const row = await db.selectFrom('audit_entries').select('hash').where('seq', '=', seq).executeTakeFirst();
+    return row?.hash ?? undefined;
+  },
+
+  async verify(db: Executor, key: Buffer, range: { fromSeq?: number; toSeq?: number } = {}): Promise<AuditVerification> {
     const from = range.fromSeq ?? 1;
     let expectedSeq = from;
     let prevHash: string | undefined;
     if (from > 1) {
       const before = await db.selectFrom('audit_entries').select('hash').where('seq', '=', from - 1).executeTakeFirst();
       prevHash = before?.hash ?? undefined;
-      if (!prevHash) return { ok: false, entriesChecked: 0, firstBrokenSeq: from, lastSeq: 0 };
+      if (!prevHash) return { ok: false, entriesChecked: 0, firstBrokenSeq: from, lastSeq: 0, reason: 'entry_mismatch' };
     } else {
       prevHash = GENESIS_HASH;
     }
@@ -158,15 +173,15 @@ export const auditRepository = {
         const broken =
           row.seq !== expectedSeq ||
           row.prev_hash !== prevHash ||
-          row.hash !== auditEntryHash(hashedFields(row, expectedSeq, prevHash ?? GENESIS_HASH));
-        if (broken) return { ok: false, entriesChecked: checked, firstBrokenSeq: expectedSeq, lastSeq: Number(last.max) };
+          row.hash !== auditEntryHash(key, hashedFields(row, expectedSeq, prevHash ?? GENESIS_HASH));
+        if (broken) return { ok: false, entriesChecked: checked, firstBrokenSeq: expectedSeq, lastSeq: Number(last.max), reason: 'entry_mismatch' };
         checked += 1;
         prevHash = row.hash ?? undefined;
         expectedSeq += 1;
       }
       cursor = expectedSeq;
     }
-    if (expectedSeq <= to) return { ok: false, entriesChecked: checked, firstBrokenSeq: expectedSeq, lastSeq: Number(last.max) };
+    if (expectedSeq <= to) return { ok: false, entriesChecked: checked, firstBrokenSeq: expectedSeq, lastSeq: Number(last.max), reason: 'entry_mismatch' };
     return { ok: true, entriesChecked: checked, lastSeq: Number(last.max), ...(prevHash && checked ? { headHash: prevHash } : {}) };
   },
 };

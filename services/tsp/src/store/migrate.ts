@@ -14,7 +14,10 @@ const MIGRATION_LOCK = 0x4f545350;
  * the job queue's schema at that moment — seen with several processes starting together on
  * an empty database.
  */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+export async function migrateToLatest(
+  db: Kysely<any>,
+  options: { afterMigrations?: (connection: Kysely<any>) => Promise<void> } = {},
+): Promise<MigrationResult[]> {
   return db.connection().execute(async (connection) => {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection);
     try {
@@ -31,6 +34,8 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[
       }
       // The job queue behind the webhook outbox keeps its own versioned schema (graphile-worker).
       await jobQueueRepository.installSchema(connection);
+      // Still under the lock: the service role's grants on what the migrations created.
+      await options.afterMigrations?.(connection);
       return results ?? [];
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);

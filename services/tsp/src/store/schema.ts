@@ -3,7 +3,7 @@
  * `<table>.table.ts`, grouped by the area that owns it. Migrations in ./migrations are the
  * truth; keep this in step with them.
  */
-import type { AuditEntriesTable } from './audit-entries.table';
+import type { AuditCheckpointsTable, AuditEntriesTable } from './audit-entries.table';
 import type { IdempotencyKeysTable } from './idempotency-keys.table';
 import type { VaultTables } from './vault.tables';
 import type { IdentityTables } from './identity.tables';
@@ -16,6 +16,7 @@ import type { PushTables } from './push.tables';
 export interface FoundationTables {
   idempotency_keys: IdempotencyKeysTable;
   audit_entries: AuditEntriesTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
 
 export interface Database

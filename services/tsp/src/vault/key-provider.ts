@@ -25,4 +25,10 @@ export interface KeyProvider {
    * rotates: PARs must stay stable for the life of the account (EMVCo PAR Technical Note).
    */
   panHashKey(): Promise<Buffer>;
+  /**
+   * The key of the audit log's hash chain (HMAC-SHA256 per entry, DESIGN §4): held here, not
+   * in the database, so a database insider cannot recompute the chain over rewritten entries.
+   * It never rotates (every entry since the first is chained under it).
+   */
+  auditChainKey(): Promise<Buffer>;
 }

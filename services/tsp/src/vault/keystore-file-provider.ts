@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateOctKey, KeySet, openSealedJson, sealJson } from '@opentsp/crypto';
+import { generateOctKey, hkdfSha256, KeySet, openSealedJson, sealJson } from '@opentsp/crypto';
 import { aesGcmOpen, aesGcmSeal } from './aes-gcm';
 import type { KeyProvider } from './key-provider';
 import { VaultError, VaultKeyError } from './vault-error';
@@ -111,6 +111,15 @@ export class KeystoreFileProvider implements KeyProvider {
     const key = await this.#key(PAN_HASH_KID);
     if (!key) throw new VaultKeyError('the keystore has no PAN-hash key');
     return key;
+  }
+
+  /**
+   * Derived (HKDF, RFC 5869) from the keystore's PAN-hash secret under its own label, so
+   * existing keystores need no new entry; the derived key reveals nothing of the PAN-hash
+   * key or of the fingerprint and PAR keys derived from it (vault/fingerprint.ts).
+   */
+  async auditChainKey(): Promise<Buffer> {
+    return hkdfSha256(await this.panHashKey(), 'opentsp', 'audit chain v1', 32);
   }
 
   async #key(kid: string, force = false): Promise<Buffer | undefined> {

@@ -25,6 +25,16 @@ describe('audit log over the admin API', () => {
     expect(verify.body).toMatchObject({ ok: true });
   });
 
+  it('writes a signed checkpoint on demand and verifies the log against it', async () => {
+    const made = await request(tsp.url).post('/v1/admin/audit/checkpoints').set(bearer(admin)).send();
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/), jws: expect.any(String) });
+    const verify = await request(tsp.url).post('/v1/admin/audit/verify').set(bearer(admin)).send({});
+    expect(verify.body).toMatchObject({ ok: true, checkpointsChecked: 1 });
+    const wallet = await tokenFor(tsp, await createTestClient(tsp, { role: 'wallet' }));
+    expect((await request(tsp.url).post('/v1/admin/audit/checkpoints').set(bearer(wallet)).send()).status).toBe(403);
+  });
+
   it('refuses a caller without admin scope', async () => {
     const wallet = await tokenFor(tsp, await createTestClient(tsp, { role: 'wallet' }));
     const res = await request(tsp.url).get('/v1/admin/audit').set(bearer(wallet));

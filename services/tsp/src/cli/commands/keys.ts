@@ -3,7 +3,7 @@ import { createAuditLog } from '../../audit/audit-log';
 import { ConfigError, loadConfig } from '../../config';
 import type { ServiceContext } from '../../context';
 import { createVaultServices, type VaultServices } from '../../vault';
-import { initKeystore, keystorePathOf } from '../../vault/configured-key-provider';
+import { initKeystore, keystorePathOf, openConfiguredKeyProvider } from '../../vault/configured-key-provider';
 import { withServiceContext } from '../cli-context';
 
 interface KeysOptions {
@@ -14,8 +14,9 @@ const CLI_ACTOR = { type: 'cli' as const };
 
 async function withVault<T>(options: KeysOptions, work: (vault: VaultServices, ctx: ServiceContext) => Promise<T>): Promise<T> {
   return withServiceContext(options, async (ctx) => {
-    const audit = createAuditLog(ctx.database.db, ctx.logger);
-    const result = await work(await createVaultServices(ctx, audit), ctx);
+    const provider = await openConfiguredKeyProvider(ctx.config, ctx.logger);
+    const audit = createAuditLog(ctx.database.db, ctx.logger, await provider.auditChainKey());
+    const result = await work(await createVaultServices(ctx, audit, provider), ctx);
     await audit.flush();
     return result;
   });

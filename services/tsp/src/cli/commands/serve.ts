@@ -3,8 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../observability/logger';
-import { openDatabase } from '../../store/database';
-import { migrateToLatest } from '../../store/migrate';
+import { openServiceDatabase } from '../../store/service-database';
 import { resolveDatabaseUrl, startTsp } from '../../server';
 
 interface ServeOptions {
@@ -58,12 +57,8 @@ async function runSingle(config: Config): Promise<void> {
 async function runPrimary(config: Config, workers: number): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const { url, embedded } = await resolveDatabaseUrl(config, logger);
-  const database = openDatabase({ connectionString: url, poolSize: 1 });
-  try {
-    await migrateToLatest(database.db);
-  } finally {
-    await database.close();
-  }
+  // Migrate once here (as the owner); workers then find the schema and the service role ready.
+  await (await openServiceDatabase({ url, ownerUrl: config.databaseOwnerUrl, poolSize: 1 })).database.close();
   let stopping = false;
   const fork = (index: number) =>
     cluster.fork({

@@ -11,6 +11,7 @@ import * as payments from './0009-payments';
 import * as push from './0010-push';
 import * as tokenConsole from './0011-token-console';
 import * as verificationLimits from './0013-verification-limits';
+import * as auditInsider from './0015-audit-insider';
 import * as tokenExpiryRenewal from './0017-token-expiry-renewal';
 
 /**
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   '0010-push': push,
   '0011-token-console': tokenConsole,
   '0013-verification-limits': verificationLimits,
+  '0015-audit-insider': auditInsider,
   '0017-token-expiry-renewal': tokenExpiryRenewal,
 };
