@@ -252,7 +252,7 @@ describe('docs/sdk.md snippets, run against a real TSP', () => {
     expect(JSON.stringify(again)).toBe(JSON.stringify(first));
 
     expect(snippets.map((s) => s.id).filter((id) => !ran.has(id))).toEqual([]);
-  });
+  }, 120_000); // every snippet in turn, each a few round trips: 12–40 s on a loaded 2-core machine
 });
 
 async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {

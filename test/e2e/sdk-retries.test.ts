@@ -55,7 +55,9 @@ describe('SDK retries and token refresh against the real TSP', () => {
 
     const result = await wallet.provisionCard({ pan, expMonth: 12, expYear: 2031 }, { walletAccountId, device, tokenLocation: '02', channel: 'nfc' });
 
-    expect(result.outcome).toBe('active');
+    // The test bank has no decision host: its stand-in never approves a card whose CVV2 nobody
+    // checked (card verification), so the token waits for ID&V. What matters here is that it exists once.
+    expect(result.outcome).toBe('verification_required');
     const tries = proxy.exchanges.slice(before).filter((e) => e.method === 'POST' && e.path === '/v1/tokens');
     expect(tries.map((t) => [t.upstreamStatus, t.status, t.replayed])).toEqual([
       [201, 503, false], // the TSP created the token; the answer was lost

@@ -6235,10 +6235,16 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours.
+                 * @description Makes a POST safe to retry. Keys are scoped to the calling client and kept for 24 hours
+                 *     (operator setting `OPENTSP_IDEMPOTENCY_RETENTION_HOURS`); after that a repeat runs as a new request.
                  *     - A repeat with the same key and the same body returns the first response (status and
                  *       body) with the header `Idempotent-Replayed: true`; the operation is not performed again.
+                 *       Bodies are compared by what they mean: an `encryptedCard` by the card it carries, so
+                 *       the same card encrypted afresh (a new JWE) is the same body.
                  *     - The same key with a different body answers 422 `idempotency_key_reused`.
+                 *     - An answer that holds card data (`/v1/detokenize`) is destroyed with the card: after
+                 *       the card is deleted a repeat runs the operation again (and is refused). Every replay of
+                 *       a detokenization is audited.
                  *     - A repeat while the first request is still being processed answers 409
                  *       `idempotency_in_progress`; retry later.
                  *     Use a fresh random value (e.g. a UUID) per logical operation.

@@ -35,7 +35,9 @@ describe('webhook delivery (outbox → graphile-worker → signed HTTP)', () => 
       OPENTSP_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       OPENTSP_WEBHOOK_BACKOFF_BASE_MS: '40',
       OPENTSP_WEBHOOK_BACKOFF_MAX_MS: '200',
-      OPENTSP_WEBHOOK_TIMEOUT_MS: '300',
+      // Long enough that a healthy receiver answers in time on a loaded 2-core machine (300 ms was
+      // exceeded once there: a second attempt for a delivery that succeeded); hangs still time out.
+      OPENTSP_WEBHOOK_TIMEOUT_MS: '1500',
       OPENTSP_WEBHOOK_POLL_INTERVAL_MS: '50',
       OPENTSP_WEBHOOK_CONCURRENCY: '4',
     });
@@ -179,7 +181,7 @@ describe('webhook delivery (outbox → graphile-worker → signed HTTP)', () => 
     const slow = requestor('walletSlow');
     receiver.behaviour = (r) => (r.path === pathOf(slow) ? 'hang' : 204);
     const { deliveryIds } = await emit(newTokenRef(), [slow]);
-    // The first attempt takes the full 300 ms timeout; until then the delivery is pending.
+    // The first attempt takes the full 1.5 s timeout; until then the delivery is pending.
     await expect(webhooks.redeliver(admin, deliveryIds[0]!)).rejects.toMatchObject({ code: 'delivery_in_progress' });
     receiver.behaviour = () => 204;
   });
@@ -250,7 +252,7 @@ describe('webhook delivery (outbox → graphile-worker → signed HTTP)', () => 
     const { deliveryIds } = await emit(newTokenRef(), [wallet]);
     await receiver.until((r) => r.some(at(wallet)));
     await stop();
-    expect(await delivery(deliveryIds[0]!)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'no answer within 300 ms' });
+    expect(await delivery(deliveryIds[0]!)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'no answer within 1500 ms' });
     stop = async () => undefined;
   });
 });
