@@ -48,8 +48,8 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a 
   const savedUrl = process.env.DATABASE_URL;
 
   beforeAll(async () => {
-    haDown(); // a cluster left by an interrupted run
-    ha = haUp();
+    await haDown(); // a cluster left by an interrupted run
+    ha = await haUp();
     // The test's own database on the cluster, through the leader's router.
     process.env.DATABASE_URL = ha.leaderUrl;
     try {
@@ -88,7 +88,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a 
     await world?.close();
     await shared?.close().catch(() => undefined);
     keepClusterLogs(path.join(path.dirname(SUMMARY), 'failover-cluster-logs'));
-    haDown();
+    await haDown();
   }, 120_000);
 
   it('loses no acknowledged write, duplicates none, and is back within 15 s of each switch', async () => {
@@ -98,17 +98,17 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a 
 
     await sleep(10_000);
     for (let i = 0; i < FAILOVERS; i++) {
-      const victim = leaderName();
+      const victim = await leaderName();
       if (!victim) throw new Error('no leader to kill');
       events.push({ kind: 'failover', at: Date.now(), from: victim });
       killNode(victim);
       await sleep(25_000);
-      startNode(victim); // rejoins as a replica (pg_rewind from the new leader's timeline)
+      await startNode(victim); // rejoins as a replica (pg_rewind from the new leader's timeline)
       await sleep(5_000);
     }
-    const planned: (typeof events)[number] = { kind: 'switchover', at: Date.now(), from: leaderName() ?? '?' };
+    const planned: (typeof events)[number] = { kind: 'switchover', at: Date.now(), from: (await leaderName()) ?? '?' };
     events.push(planned);
-    planned.to = switchover().to;
+    planned.to = (await switchover()).to;
     await load;
 
     const recoveries = events.map((e) => recoverySeconds(workload, e.at));

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -23,26 +23,30 @@ export interface ClusterStatus {
   members: Member[];
 }
 
-function cluster(args: string[], timeoutMs = 300_000): string {
-  const r = spawnSync(process.execPath, [CLUSTER, ...args], { encoding: 'utf8', timeout: timeoutMs, env: process.env });
-  if (r.status !== 0) throw new Error(`cluster.mjs ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
+/** Runs cluster.mjs without blocking the event loop (the workload's clients keep running meanwhile). */
+function cluster(args: string[], timeoutMs = 300_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLUSTER, ...args], { encoding: 'utf8', timeout: timeoutMs, env: process.env, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`cluster.mjs ${args.join(' ')} failed (${err.message}): ${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
-export function haUp(): ClusterStatus {
-  return JSON.parse(cluster(['up'])) as ClusterStatus;
+export async function haUp(): Promise<ClusterStatus> {
+  return JSON.parse(await cluster(['up'])) as ClusterStatus;
 }
 
-export function haDown(): void {
-  cluster(['down'], 60_000);
+export async function haDown(): Promise<void> {
+  await cluster(['down'], 60_000);
 }
 
-export function haStatus(): ClusterStatus {
-  return JSON.parse(cluster(['status'], 10_000)) as ClusterStatus;
+export async function haStatus(): Promise<ClusterStatus> {
+  return JSON.parse(await cluster(['status'], 60_000)) as ClusterStatus;
 }
 
-export function leaderName(): string | undefined {
-  return haStatus().members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+export async function leaderName(): Promise<string | undefined> {
+  return (await haStatus()).members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
 }
 
 function pidFrom(file: string): number | undefined {
@@ -66,12 +70,12 @@ export function killNode(name: string): void {
   }
 }
 
-export function startNode(name: string): void {
-  cluster(['start-node', name]);
+export async function startNode(name: string): Promise<void> {
+  await cluster(['start-node', name]);
 }
 
-export function switchover(): { from: string; to: string } {
-  return JSON.parse(cluster(['switchover'], 90_000)) as { from: string; to: string };
+export async function switchover(): Promise<{ from: string; to: string }> {
+  return JSON.parse(await cluster(['switchover'], 120_000)) as { from: string; to: string };
 }
 
 /** Copies the cluster's logs (etcd, Patroni, Postgres, HAProxy) to `dir` before `haDown` removes them. */
