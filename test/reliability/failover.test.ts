@@ -87,7 +87,10 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a 
     await Promise.allSettled(tsps.map((t) => t.stop()));
     await world?.close();
     await shared?.close().catch(() => undefined);
-    keepClusterLogs(path.join(path.dirname(SUMMARY), 'failover-cluster-logs'));
+    const logs = path.join(path.dirname(SUMMARY), 'failover-cluster-logs');
+    mkdirSync(logs, { recursive: true });
+    keepClusterLogs(logs);
+    tsps.forEach((t, i) => writeFileSync(path.join(logs, `tsp-${i + 1}.log`), `${t.stdout}\n--- stderr ---\n${t.stderr}`));
     await haDown();
   }, 120_000);
 
