@@ -20,6 +20,9 @@ const SQLSTATE_UNAVAILABLE = new Set([
   '53300', // too_many_connections
   '53400', // configuration_limit_exceeded
   '57014', // query_canceled: our statement_timeout fired (overload), safe to retry
+  // read_only_sql_transaction: a write reached a server in recovery — a primary being demoted
+  // during a failover or switchover, before the router cut its sessions. Nothing was written.
+  '25006',
 ]);
 
 /** Node socket errors on the way to the database. */

@@ -1,0 +1,214 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tokenFor } from '../support/clients';
+import { runCli } from './support/tsp-process';
+import { FailoverWorkload, openLoop, type Acknowledged, type FailoverTargets } from './support/failover-workload';
+import { haAvailable, haDown, haUp, keepClusterLogs, killNode, leaderName, startNode, switchover, type ClusterStatus } from './support/ha-cluster';
+import { startClusterTsp, type ClusterTsp } from './support/soak-cluster';
+import { seed, seedActiveTokens, sharedDatabase, type Seeded, type SharedDatabase } from './support/soak-world';
+
+/*
+ * Database failover under load (issue #19, DESIGN §9): two `opentsp serve --workers 2` processes
+ * on a three-node Patroni cluster (services/postgres-ha, HAProxy routing to the leader), a mixed
+ * open-loop workload whose clients retry every call with the same Idempotency-Key; the leader
+ * host is killed (SIGKILL to Patroni, postmaster and backends), a new leader is elected, the
+ * load goes on; the killed node rejoins (pg_rewind), then a planned switchover. Afterwards,
+ * against the database: every acknowledged operation is there exactly once, no ATC was accepted
+ * twice, every acknowledged token has its outbox events, and `opentsp audit verify` passes.
+ *
+ * Quick form (`pnpm test:failover`, CI): one failover, one switchover. Full form:
+ * OPENTSP_FAILOVERS=10 (in `pnpm test:reliability`). Summary line and
+ * .test-artifacts/reliability/failover-summary.json.
+ */
+
+const FAILOVERS = Number(process.env.OPENTSP_FAILOVERS ?? 1);
+const RATE = Number(process.env.OPENTSP_FAILOVER_RATE ?? 8);
+const SUMMARY = path.resolve(__dirname, '..', '..', '.test-artifacts', 'reliability', 'failover-summary.json');
+
+const ENV = {
+  OPENTSP_PUBLIC_URL: 'https://tsp.failover.test',
+  OPENTSP_RATE_LIMIT_HOT: '1000000/1',
+  OPENTSP_RATE_LIMIT_DEFAULT: '1000000/1',
+  OPENTSP_RATE_LIMIT_GUESSABLE: '10000000/60',
+  OPENTSP_RATE_LIMIT_AUTH: '100000/60',
+  OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
+  OPENTSP_ACCESS_TOKEN_TTL_SECONDS: '7200',
+  OPENTSP_ISSUER_TIMEOUT_MS: '3000',
+  OPENTSP_DATABASE_POOL_SIZE: '10',
+};
+
+const describeHa = haAvailable() ? describe : describe.skip;
+
+describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a switchover`, () => {
+  let ha: ClusterStatus;
+  let shared: SharedDatabase;
+  let tsps: ClusterTsp[] = [];
+  let world: Seeded;
+  let targets: FailoverTargets;
+  const savedUrl = process.env.DATABASE_URL;
+
+  beforeAll(async () => {
+    await haDown(); // a cluster left by an interrupted run
+    ha = await haUp();
+    // The test's own database on the cluster, through the leader's router.
+    process.env.DATABASE_URL = ha.leaderUrl;
+    try {
+      shared = await sharedDatabase();
+    } finally {
+      process.env.DATABASE_URL = savedUrl;
+    }
+    tsps = await Promise.all(
+      [1, 2].map((i) => startClusterTsp({ databaseUrl: shared.db.url, keystore: shared.keystore, workers: 2, env: ENV, label: `tsp ${i}`, readyTimeoutMs: 120_000 })),
+    );
+    world = await seed(shared, tsps[0]!.baseUrl);
+    const wallet = await world.client({ role: 'wallet', appUri: 'opentspwallet://push', webhookUrl: `${world.sim.url}/webhooks/wallet` });
+    const payTokens = await seedActiveTokens(world, { clientId: wallet.clientId, trid: wallet.trid! }, 300, 0);
+    const lifecycleTokens = await seedActiveTokens(world, { clientId: wallet.clientId, trid: wallet.trid! }, 30, 100_000);
+    const [walletToken, issuerToken, acquirerToken] = await Promise.all([
+      tokenFor({ url: tsps[0]!.baseUrl }, wallet),
+      tokenFor({ url: tsps[0]!.baseUrl }, world.issuerClient),
+      tokenFor({ url: tsps[0]!.baseUrl }, world.acquirer),
+    ]);
+    targets = {
+      baseUrls: tsps.map((t) => t.baseUrl),
+      walletToken,
+      walletTrid: wallet.trid!,
+      issuerToken,
+      acquirerToken,
+      cardBin: world.cardBin,
+      merchantId: world.merchantId,
+      payTokens: payTokens.map((t) => t.tokenRef),
+      lifecycleTokens: lifecycleTokens.map((t) => t.tokenRef),
+    };
+  }, 600_000);
+
+  afterAll(async () => {
+    process.env.DATABASE_URL = savedUrl;
+    await Promise.allSettled(tsps.map((t) => t.stop()));
+    await world?.close();
+    await shared?.close().catch(() => undefined);
+    const logs = path.join(path.dirname(SUMMARY), 'failover-cluster-logs');
+    mkdirSync(logs, { recursive: true });
+    keepClusterLogs(logs);
+    tsps.forEach((t, i) => writeFileSync(path.join(logs, `tsp-${i + 1}.log`), `${t.stdout}\n--- stderr ---\n${t.stderr}`));
+    await haDown();
+  }, 120_000);
+
+  it('loses no acknowledged write, duplicates none, and is back within 15 s of each switch', async () => {
+    const workload = new FailoverWorkload(targets, 300_000);
+    const events: Array<{ kind: 'failover' | 'switchover'; at: number; from: string; to?: string }> = [];
+    const load = openLoop(workload, RATE, 30 + FAILOVERS * 45 + 30, 48, 0);
+
+    await sleep(10_000);
+    for (let i = 0; i < FAILOVERS; i++) {
+      const victim = await leaderName();
+      if (!victim) throw new Error('no leader to kill');
+      events.push({ kind: 'failover', at: Date.now(), from: victim });
+      killNode(victim);
+      await sleep(25_000);
+      await startNode(victim); // rejoins as a replica (pg_rewind from the new leader's timeline)
+      await sleep(5_000);
+    }
+    const planned: (typeof events)[number] = { kind: 'switchover', at: Date.now(), from: (await leaderName()) ?? '?' };
+    events.push(planned);
+    planned.to = (await switchover()).to;
+    await load;
+
+    const recoveries = events.map((e) => recoverySeconds(workload, e.at));
+    const checks = await checkAcknowledged(shared, workload.acknowledged);
+    const verify = await runCli(['audit', 'verify'], { databaseUrl: shared.db.url, keystore: shared.keystore });
+    const sorted = [...recoveries].sort((a, b) => a - b);
+    const summary = {
+      at: new Date().toISOString(),
+      failovers: FAILOVERS,
+      events: events.map((e, i) => ({ ...e, at: new Date(e.at).toISOString(), recoverySeconds: recoveries[i] })),
+      acknowledged: workload.acknowledged.length,
+      byKind: countBy(workload.acknowledged.map((a) => a.kind)),
+      attempts: workload.attempts.length,
+      retried503OrNetwork: workload.attempts.filter((a) => a.status === 503 || a.status === 'network').length,
+      failures: workload.failures.slice(0, 20),
+      lost: checks.lost,
+      duplicated: checks.duplicated,
+      auditVerify: { code: verify.code, out: verify.stdout.slice(-500) },
+      // Answers per second around each switch (status → count), to see where time goes.
+      timelines: events.map((e) => timeline(workload, e.at)),
+    };
+    mkdirSync(path.dirname(SUMMARY), { recursive: true });
+    writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(
+      `failover: ${summary.acknowledged} acknowledged, ${checks.lost.length} lost, ${checks.duplicated.length} duplicated, recovery p50 ${percentile(sorted, 0.5).toFixed(1)} s / max ${(sorted.at(-1) ?? NaN).toFixed(1)} s\n`,
+    );
+
+    expect(workload.failures).toEqual([]);
+    expect(checks.lost).toEqual([]);
+    expect(checks.duplicated).toEqual([]);
+    expect(verify.code).toBe(0);
+    for (const seconds of recoveries) expect(seconds).toBeLessThanOrEqual(15);
+    // Acknowledged operations of every kind before and after the switches.
+    for (const kind of ['provision', 'redeem', 'detokenize', 'suspend', 'resume']) expect(summary.byKind[kind] ?? 0).toBeGreaterThan(0);
+  }, 900_000);
+});
+
+/** Per second from `at - 2 s` to `at + 30 s`: how many attempts were answered with each status. */
+function timeline(workload: FailoverWorkload, at: number): Array<{ second: number; answers: Record<string, number> }> {
+  const rows: Array<{ second: number; answers: Record<string, number> }> = [];
+  for (let second = -2; second < 30; second++) {
+    const inSecond = workload.attempts.filter((a) => a.at >= at + second * 1000 && a.at < at + (second + 1) * 1000);
+    if (inSecond.length) rows.push({ second, answers: countBy(inSecond.map((a) => String(a.status))) });
+  }
+  return rows;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function countBy(values: string[]): Record<string, number> {
+  return values.reduce<Record<string, number>>((acc, v) => ((acc[v] = (acc[v] ?? 0) + 1), acc), {});
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : NaN;
+}
+
+/** Seconds from a switch to the first write answered 2xx that was sent after it. */
+function recoverySeconds(workload: FailoverWorkload, at: number): number {
+  const first = workload.attempts.filter((a) => a.write && a.sentAt >= at && typeof a.status === 'number' && a.status < 300).sort((a, b) => a.at - b.at)[0];
+  return first ? (first.at - at) / 1000 : Number.POSITIVE_INFINITY;
+}
+
+/** Each acknowledged operation, looked up in the database: present exactly once, with its effects. */
+async function checkAcknowledged(shared: SharedDatabase, acknowledged: readonly Acknowledged[]): Promise<{ lost: string[]; duplicated: string[] }> {
+  const pool = shared.db.pool;
+  const lost: string[] = [];
+  const duplicated: string[] = [];
+  for (const ack of acknowledged) {
+    if (ack.kind === 'provision' || ack.kind === 'redeem') {
+      const rows = (await pool.query<{ token_ref: string }>('select token_ref from tokens where wallet_account_id = $1', [ack.walletAccountId])).rows;
+      if (!rows.some((r) => r.token_ref === ack.tokenRef)) lost.push(`${ack.kind} ${ack.walletAccountId}`);
+      if (rows.length > 1) duplicated.push(`${ack.kind} ${ack.walletAccountId}: ${rows.length} tokens`);
+      const events = (await pool.query<{ n: number }>(`select count(*)::int as n from webhook_events where token_ref = $1 and type = 'token.created'`, [ack.tokenRef])).rows[0]?.n ?? 0;
+      if (events === 0) lost.push(`${ack.kind} ${ack.walletAccountId}: no token.created event`);
+      if (events > 1) duplicated.push(`${ack.kind} ${ack.walletAccountId}: ${events} token.created events`);
+    } else if (ack.kind === 'detokenize') {
+      const used = (await pool.query<{ used: boolean }>('select used_at is not null as used from cryptogram_issuances where token_ref = $1 and atc = $2', [ack.tokenRef, ack.atc])).rows;
+      if (!used.some((r) => r.used)) lost.push(`detokenize ${ack.atc}: ATC not consumed`);
+      const granted = (
+        await pool.query<{ n: number }>(
+          `select count(*)::int as n from audit_entries where action = 'detokenize' and outcome = 'success' and subject_id = $1 and (details->>'atc')::int = $2 and coalesce(details->>'replayed', 'false') <> 'true'`,
+          [ack.tokenRef, ack.atc],
+        )
+      ).rows[0]?.n ?? 0;
+      if (granted === 0) lost.push(`detokenize ${ack.atc}: no audit entry`);
+      if (granted > 1) duplicated.push(`detokenize ${ack.atc}: granted ${granted} times`);
+    }
+  }
+  // Lifecycle: each token's status is the one its last acknowledged change answered.
+  const last = new Map<string, string>();
+  for (const ack of [...acknowledged].sort((a, b) => a.at - b.at)) if (ack.kind === 'suspend' || ack.kind === 'resume') last.set(ack.tokenRef, ack.status);
+  for (const [tokenRef, status] of last) {
+    const row = (await pool.query<{ status: string }>('select status from tokens where token_ref = $1', [tokenRef])).rows[0];
+    if (row?.status !== status) lost.push(`lifecycle ${tokenRef.slice(0, 8)}…: answered ${status}, stored ${row?.status}`);
+  }
+  return { lost, duplicated };
+}
