@@ -114,7 +114,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load, then a 
     planned.to = (await switchover()).to;
     await load;
 
-    const recoveries = events.map((e) => recoverySeconds(workload, e.at));
+    const recoveries = events.map((e) => recoverySeconds(workload, e));
     const checks = await checkAcknowledged(shared, workload.acknowledged);
     const verify = await runCli(['audit', 'verify'], { databaseUrl: shared.db.url, keystore: shared.keystore });
     const sorted = [...recoveries].sort((a, b) => a - b);
@@ -171,10 +171,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : NaN;
 }
 
-/** Seconds from a switch to the first write answered 2xx that was sent after it. */
-function recoverySeconds(workload: FailoverWorkload, at: number): number {
-  const first = workload.attempts.filter((a) => a.write && a.sentAt >= at && typeof a.status === 'number' && a.status < 300).sort((a, b) => a.at - b.at)[0];
-  return first ? (first.at - at) / 1000 : Number.POSITIVE_INFINITY;
+/**
+ * Seconds the service could not take writes around a switch: from the kill (a failover) or from
+ * the first refused attempt after the switch was asked for (a switchover: the leader is demoted
+ * a moment after the request) to the first write answered 2xx that was sent after that moment.
+ */
+function recoverySeconds(workload: FailoverWorkload, event: { kind: 'failover' | 'switchover'; at: number }): number {
+  const refused = (a: { status: number | 'network' }) => a.status === 'network' || a.status >= 500;
+  const firstRefusal = workload.attempts.filter((a) => a.sentAt >= event.at && refused(a)).sort((a, b) => a.sentAt - b.sentAt)[0];
+  const from = event.kind === 'failover' ? event.at : (firstRefusal?.sentAt ?? event.at);
+  const first = workload.attempts.filter((a) => a.write && a.sentAt >= from && !refused(a) && typeof a.status === 'number' && a.status < 300).sort((a, b) => a.at - b.at)[0];
+  return first ? (first.at - from) / 1000 : Number.POSITIVE_INFINITY;
 }
 
 /** Each acknowledged operation, looked up in the database: present exactly once, with its effects. */

@@ -10,6 +10,7 @@ import { createMetrics } from './observability/metrics';
 import { flushTraces } from './observability/tracing';
 import type { DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
+import { isDatabaseUnavailable } from './store/database-errors';
 import { openServiceDatabase } from './store/service-database';
 import { sandboxGuide } from './sandbox-guide';
 
@@ -42,6 +43,7 @@ export async function resolveDatabaseUrl(
 
 /** Starts the whole service: database, migrations, HTTP listener, signal handling. */
 export async function startTsp(config: Config, logger = createLogger({ level: config.logLevel })): Promise<RunningTsp> {
+  containDatabaseOutages(logger);
   const resolved = await resolveDatabaseUrl(config, logger);
   const embedded = resolved.embedded;
   let database: DatabaseHandle;
@@ -125,5 +127,29 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
     server.closeIdleConnections();
+  });
+}
+
+let outagesContained = false;
+
+/**
+ * A database failover or restart cuts every connection at once. graphile-worker's batched job
+ * completion (and a LISTEN client's pending query) can then reject a promise nobody awaits, and
+ * Node's default for an unhandled rejection ends the process: each cluster worker died and was
+ * restarted mid-failover (seen in the failover test), dropping its in-flight requests. Such a
+ * rejection is the outage the request path already answers with 503; the job queue's stale-lock
+ * sweep releases whatever the lost statement held. Any other unhandled rejection still ends the
+ * process, as before.
+ */
+function containDatabaseOutages(logger: Logger): void {
+  if (outagesContained) return;
+  outagesContained = true;
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      logger.warn({ err: reason }, 'database connection lost under a background statement; continuing');
+      return;
+    }
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(1);
   });
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { MigrationResult } from 'kysely';
 import { openDatabase, type DatabaseHandle, type DatabaseOptions } from './database';
 import {
@@ -42,9 +43,19 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   let applied: MigrationResult[];
   try {
     applied = await migrateToLatest(owner.db, {
+      // One transaction: grants are revoked and given again table by table, and a process starting
+      // next to running ones (a worker restarted after a database failover) must never leave a
+      // moment where their audit inserts are refused.
       afterMigrations: async (connection) => {
-        if (single) await ensureServiceRole(connection, role, password);
-        await grantServiceRole(connection, role);
+        await sql`begin`.execute(connection);
+        try {
+          if (single) await ensureServiceRole(connection, role, password);
+          await grantServiceRole(connection, role);
+          await sql`commit`.execute(connection);
+        } catch (err) {
+          await sql`rollback`.execute(connection).catch(() => undefined);
+          throw err;
+        }
       },
     });
   } finally {
