@@ -230,8 +230,16 @@ export async function up() {
   await waitFor('two streaming replicas', async () => (await clusterMembers()).filter((m) => m.role !== 'leader' && ['running', 'streaming'].includes(m.state) && m.lag !== undefined).length === 2, 120_000);
   writeFileSync(path.join(HA_DIR, 'haproxy.cfg'), haproxyConfig());
   run('haproxy', ['-D', '-f', path.join(HA_DIR, 'haproxy.cfg')]);
-  await waitFor('HAProxy routing to the leader', () => pgAnswers(PORTS.leader), 20_000);
+  // HAProxy starts every server as UP until its checks say otherwise: wait until the leader
+  // listener has exactly one server up (the leader), not just one good connection.
+  await waitFor('HAProxy routing to the leader only', async () => (await upServers('leader')).length === 1 && pgAnswers(PORTS.leader), 30_000);
   return status();
+}
+
+/** Servers HAProxy has UP in one listener, from its stats page (CSV). */
+async function upServers(listener) {
+  const csv = await (await fetch(`http://127.0.0.1:${PORTS.stats}/;csv`, { signal: AbortSignal.timeout(1000) })).text();
+  return csv.split('\n').map((line) => line.split(',')).filter((f) => f[0] === listener && f[1] !== 'FRONTEND' && f[1] !== 'BACKEND' && f[17] === 'UP').map((f) => f[1]);
 }
 
 function pgAnswers(port) {
