@@ -23,3 +23,15 @@ export function clockOf(ctx: Pick<ServiceContext, 'clock'>): () => Date {
 
 /** A background task an area runs while the service is up; `stop` resolves once it is idle. */
 export type StopFn = () => Promise<void>;
+
+/** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
+export type JobHandler = (payload: unknown) => Promise<void>;
+
+/**
+ * Work an area runs on the service's one job worker: handlers by task name, and graphile crontab
+ * lines for them. Declared here so an area can offer jobs without importing the worker.
+ */
+export interface BackgroundJobs {
+  handlers: Record<string, JobHandler>;
+  crontab: readonly string[];
+}

@@ -1,18 +1,12 @@
 import { Logger as GraphileLogger, makeWorkerUtils, run, type Task, type TaskList } from 'graphile-worker';
 import type { Pool, PoolClient } from 'pg';
-import type { StopFn } from '../context';
+import type { BackgroundJobs, JobHandler, StopFn } from '../context';
 import type { Logger } from '../observability/logger';
 import { inJobSpan } from '../observability/tracing';
 import { JOB_QUEUE_SCHEMA } from '../store/job-queue.repository';
 
-/** A job handler: receives the job's JSON payload; throwing makes graphile-worker retry the job. */
-export type JobHandler = (payload: unknown) => Promise<void>;
+export type { BackgroundJobs, JobHandler } from '../context';
 
-/** Work another area runs on this worker: handlers by task name, and graphile crontab lines for them. */
-export interface BackgroundJobs {
-  handlers: Record<string, JobHandler>;
-  crontab: readonly string[];
-}
 
 /** Several areas' background jobs as one set for the service's one worker. */
 export function mergeJobs(...sets: BackgroundJobs[]): BackgroundJobs {

@@ -1,9 +1,8 @@
 import type { components } from '@opentsp/api-types';
 import type { CoreServices } from '../../compose';
-import { clockOf, type ServiceContext, type StopFn } from '../../context';
+import { clockOf, type BackgroundJobs, type ServiceContext, type StopFn } from '../../context';
 import type { TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
-import type { BackgroundJobs } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { provision, type ProvisionOptions, type ProvisionRequest } from '../provisioning/provision';
 import { confirmVerification } from '../verification/confirm-verification';
