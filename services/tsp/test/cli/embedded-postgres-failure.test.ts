@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { cleanEnv, runOpentsp, spawnOpentsp, TSP_DIR, waitForLogLine } from '../../../../test/support/cli';
 
@@ -10,8 +11,10 @@ import { cleanEnv, runOpentsp, spawnOpentsp, TSP_DIR, waitForLogLine } from '../
 describe('opentsp serve --sandbox when the embedded Postgres cannot start', () => {
   const dataRoot = path.join(TSP_DIR, '..', '..', '.data');
   mkdirSync(dataRoot, { recursive: true });
-  const dataDir = mkdtempSync(path.join(dataRoot, 'broken-postgres-'));
-  // Open to the postgres user (as root), so the broken cluster is used rather than a new one placed elsewhere.
+  // Under the system's temporary folder, not the checkout: a checkout under root's 0700 home is
+  // out of the postgres user's reach wherever its data folder is, and a new cluster would be
+  // placed elsewhere and start. Opened to the postgres user (as root), so the broken one is used.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opentsp-broken-postgres-'));
   chmodSync(dataDir, 0o755);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
