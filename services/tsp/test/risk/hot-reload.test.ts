@@ -23,7 +23,8 @@ describe('hot reload across TSP processes', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // Two "processes": separate pools and services over one database.
-    second = Object.assign(openDatabase({ connectionString: db.url, poolSize: 3 }), { url: db.url });
+    // As the service role, like a second TSP process (db.url is the owner's).
+    second = Object.assign(openDatabase({ connectionString: db.serviceUrl, poolSize: 3 }), { url: db.serviceUrl });
     a = await startRiskEngine(db);
     b = await startRiskEngine(second);
     stops.push(a.risk.startReloader({ pollMs: 60_000 }), b.risk.startReloader({ pollMs: 60_000 }));
