@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isLuhnValid, luhnCheckDigit } from '../../src/domain/card/luhn';
+import { isLuhnValid, luhnCheckDigit } from '../src';
 
 describe('Luhn', () => {
   it.each([
