@@ -1,4 +1,5 @@
-import { isLuhnValid, maskJson, maskPan, maskText } from '../../packages/console/src/mask';
+import { isLuhnValid } from '@opentsp/card';
+import { maskJson, maskPan, maskText } from '../../packages/console/src/mask';
 
 /*
  * The console's one masking helper: every value it renders passes here, so a card number must

@@ -1,4 +1,5 @@
-import { findPans, maskPan, scanCollectedLogs, scanDatabaseForPans } from '../support/leak-scan';
+import { maskPan } from '@opentsp/card';
+import { findPans, scanCollectedLogs, scanDatabaseForPans } from '../support/leak-scan';
 import { createTestDatabase } from '../support/test-database';
 import { FUZZ_PANS } from './fuzz/hostile-inputs';
 

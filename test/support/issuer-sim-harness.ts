@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { testPan as newTestPan } from '@opentsp/card';
 import { encryptCompact, type Jwk, type Jwks } from '@opentsp/crypto';
 import { startBackgroundWork } from '../../services/tsp/src/compose';
-import { luhnCheckDigit } from '../../services/tsp/src/domain/card/luhn';
 import { createTestClient, createTestIssuer, tokenFor, type Issuer, type TestClient } from './clients';
 import { registerTestPans } from './leak-scan';
 import { startTestTsp, type TestTsp } from './tsp-harness';
@@ -125,10 +125,7 @@ export async function startProvisioningWorld(
  * (issuer-sim decides on them: `000…` decline, `111…` step-up, anything else approve).
  */
 export function testPan(prefix: string, last3 = '234'): string {
-  let body = prefix;
-  while (body.length < 12) body += String(randomInt(10));
-  const partial = body + last3;
-  const pan = partial + luhnCheckDigit(partial);
+  const pan = newTestPan({ prefix, suffix: last3 });
   registerTestPans(pan); // any trace of it in logs or a database dump fails the run
   return pan;
 }

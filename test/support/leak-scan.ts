@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { isLuhnValid } from '../../services/tsp/src/domain/card/luhn';
+import { findCardNumbers, maskPan } from '@opentsp/card';
 
 /**
  * Leak scan (PCI DSS 4.0 req. 3.5: PAN unreadable wherever stored; req. 10: logs hold no card
@@ -41,20 +41,18 @@ export function collectLogs(label: string, text: string): void {
   appendFileSync(path.join(LEAK_DIR, `tsp-logs-${process.pid}.log`), `# ${label}\n${text}\n`);
 }
 
-/** First 6 and last 4 only (PCI DSS 3.4.1 masking), for reporting a hit without leaking it again. */
-export function maskPan(pan: string): string {
-  return `${pan.slice(0, 6)}${'*'.repeat(Math.max(0, pan.length - 10))}${pan.slice(-4)}`;
-}
-
-/** Card numbers found in `text`: registered ones (digits may be split by spaces / dashes) and Luhn-valid runs in `cardBins`. */
+/**
+ * Card numbers found in `text`, masked (first six and last four, so a hit is reported without
+ * leaking it again): registered ones (digits may be split by spaces / dashes) and Luhn-valid
+ * card-number runs (the shared pattern of @opentsp/card) in `cardBins`.
+ */
 export function findPans(text: string, pans: readonly string[], cardBins: readonly string[] = []): string[] {
   const found = new Set<string>();
   const compact = text.replace(/(?<=\d)[ -](?=\d)/g, '');
   for (const pan of pans) if (compact.includes(pan)) found.add(maskPan(pan));
   if (cardBins.length) {
-    for (const match of compact.matchAll(/(?<![0-9])[0-9]{13,19}(?![0-9])/g)) {
-      const digits = match[0];
-      if (cardBins.some((bin) => digits.startsWith(bin)) && isLuhnValid(digits)) found.add(maskPan(digits));
+    for (const digits of findCardNumbers(text)) {
+      if (cardBins.some((bin) => digits.startsWith(bin))) found.add(maskPan(digits));
     }
   }
   return [...found];

@@ -4,38 +4,18 @@
  * through `maskText` (text) or `maskJson` (request / response panels), so a field the console
  * does not know yet is still scrubbed by shape.
  */
-
-const BULLETS = '••••';
+import { maskPanLastFour, replaceCardNumbers } from '@opentsp/card';
 
 /** `•••• 1232` from a card or token number (or any digit string). */
-export function maskPan(digits: string): string {
-  return `${BULLETS} ${digits.replace(/\D/g, '').slice(-4)}`;
-}
+export const maskPan = maskPanLastFour;
 
-/** Luhn check (ISO/IEC 7812-1 Annex B) of a digit string. */
-export function isLuhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-/*
- * A card-number-shaped run: 13–19 digits, optionally grouped by spaces or dashes. Luhn-valid
- * runs are masked; other long digit strings (a 15-digit merchant id) are left, so the demo can
- * still show which merchant was paid.
+/**
+ * Masks every card-number-shaped run inside `text`: 13–19 digits, optionally grouped by spaces
+ * or dashes, Luhn-valid (the shared pattern of @opentsp/card). Other long digit strings (a
+ * 15-digit merchant id) are left, so the demo can still show which merchant was paid.
  */
-const DIGIT_RUN = /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
-
-/** Masks every card-number-shaped (Luhn-valid, 13–19 digit) run inside `text`. */
 export function maskText(text: string): string {
-  return text.replace(DIGIT_RUN, (run) => {
-    const digits = run.replace(/\D/g, '');
-    return isLuhnValid(digits) ? maskPan(digits) : run;
-  });
+  return replaceCardNumbers(text, maskPanLastFour);
 }
 
 /** Shortens a long opaque value (JWE, JWS, push receipt) to its start and length. */

@@ -1,3 +1,4 @@
+import { testPan } from '@opentsp/card';
 import { CryptoError, decryptJson, KeySet, type Jwk } from '@opentsp/crypto';
 import type { components } from '@opentsp/api-types';
 
@@ -25,21 +26,12 @@ export const SIMULATOR_CVV2 = '123';
 /** The sandbox test cards' expiry (sandbox.json `testCardDetails`). */
 export const SANDBOX_CARD_EXPIRY = { expMonth: 12, expYear: 2031 } as const;
 
-function luhnCheckDigit(partial: string): string {
-  let sum = 0;
-  for (let i = 0; i < partial.length; i++) {
-    let d = Number(partial[partial.length - 1 - i]);
-    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-}
-
 /** The sandbox TSP's test cards (approve `…234x`, step-up `…111x`, decline `…000x`), as sandbox-bootstrap makes them. */
-export const SANDBOX_CARDS: readonly CardRecord[] = ['234', '111', '000'].map((last3) => {
-  const partial = `621234100001${last3}`;
-  return { pan: partial + luhnCheckDigit(partial), ...SANDBOX_CARD_EXPIRY, cvv2: SIMULATOR_CVV2 };
-});
+export const SANDBOX_CARDS: readonly CardRecord[] = ['234', '111', '000'].map((last3) => ({
+  pan: testPan({ prefix: '621234100001', suffix: last3 }),
+  ...SANDBOX_CARD_EXPIRY,
+  cvv2: SIMULATOR_CVV2,
+}));
 
 /**
  * The simulated bank's card records and its check of the card data in a decision request.

@@ -12,13 +12,13 @@
  * BENCH_POOL_SIZE (database pool, 20), LOG_LEVEL (warn). Only 127.0.0.1 is ever contacted.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { testPan } from '@opentsp/card';
 import type { Server } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { createServices, startBackgroundWork } from '../src/compose';
 import { loadConfig } from '../src/config';
 import type { ServiceContext } from '../src/context';
-import { luhnCheckDigit } from '../src/domain/card/luhn';
 import type { Principal } from '../src/domain/principal';
 import { createApp } from '../src/http/app';
 import { createLogger } from '../src/observability/logger';
@@ -95,9 +95,7 @@ async function run(databaseUrl: string): Promise<void> {
     for (let i = 0; i < TOKENS; i++) {
       tokenRefs.push(
         await services.uow.transaction(async (tx) => {
-          let body = '621377';
-          while (body.length < 15) body += String(randomInt(10));
-          const card = await services.vault.cards.storeCard(tx, { issuerId: issuer.issuerId, pan: body + luhnCheckDigit(body), expMonth: 12, expYear: 2031 });
+          const card = await services.vault.cards.storeCard(tx, { issuerId: issuer.issuerId, pan: testPan({ prefix: '621377' }), expMonth: 12, expYear: 2031 });
           const tokenPan = await services.vault.tokenNumbers.allocate(tx, { prefix: '628877', tokenLength: 16 }, [{ prefix: '621377', panLength: 16 }]);
           const tokenRef = `tok_bench${String(i).padStart(11, '0')}`;
           await tokensRepository.insert(tx, {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { testPan } from '@opentsp/card';
 import type { Services } from '../src/compose';
 import type { AdminContext } from '../src/domain/identity';
-import { luhnCheckDigit } from '../src/domain/card/luhn';
 import { SANDBOX_ISSUER_CARD_KEY } from '../src/domain/identity/sandbox-bootstrap';
 import { tokensRepository } from '../src/store/tokens.repository';
 
@@ -23,8 +23,7 @@ const ACTOR: AdminContext = { actor: { type: 'cli' } };
 
 /** A Luhn-valid test PAN in the bench card BIN, unique per `n`. */
 export function benchPan(n: number): string {
-  const partial = `${BENCH.cardBin}${String(n).padStart(9, '0')}`;
-  return partial + luhnCheckDigit(partial);
+  return testPan({ prefix: BENCH.cardBin, serial: n });
 }
 
 /** Registers the bench's issuer (with its issuer-sim decision URLs), wallet and acquirer. */

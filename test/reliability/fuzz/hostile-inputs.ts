@@ -1,5 +1,5 @@
 import fc, { type Arbitrary } from 'fast-check';
-import { luhnCheckDigit } from '../../../services/tsp/src/domain/card/luhn';
+import { testPan } from '@opentsp/card';
 
 /**
  * Strings that must never come back verbatim: reflected markup (OWASP A03:2021). Problems quote
@@ -11,12 +11,12 @@ export const ECHO_MARKERS = ['<script>x</script>'] as const;
 /** Injection text the fuzzer plants (its echo inside JSON is harmless, see ECHO_MARKERS). */
 const SQL_MARKER = "' OR 1=1 --";
 
-function luhnPan(body: string): string {
-  return body + luhnCheckDigit(body);
-}
-
 /** Luhn-valid card numbers the fuzzer plants everywhere; none may appear in any response, log or table. */
-export const FUZZ_PANS: readonly string[] = [luhnPan('621300990000123'), luhnPan('621483990000456'), luhnPan('622126990000789000')];
+export const FUZZ_PANS: readonly string[] = [
+  testPan({ prefix: '621300990000123' }),
+  testPan({ prefix: '621483990000456' }),
+  testPan({ prefix: '622126990000789000', length: 19 }),
+];
 
 /** Hostile strings: markers, card numbers, unicode edge cases, injection and traversal payloads. */
 export const HOSTILE_STRINGS: readonly string[] = [

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { testPan } from '@opentsp/card';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,6 @@ import { Writable } from 'node:stream';
 import { encryptCompact, type Jwk, type Jwks } from '@opentsp/crypto';
 import { createAuditLog } from '../../../services/tsp/src/audit/audit-log';
 import { loadConfig } from '../../../services/tsp/src/config';
-import { luhnCheckDigit } from '../../../services/tsp/src/domain/card/luhn';
 import { createRegistryAdmin } from '../../../services/tsp/src/domain/identity';
 import { createLogger } from '../../../services/tsp/src/observability/logger';
 import { createMetrics } from '../../../services/tsp/src/observability/metrics';
@@ -158,8 +158,7 @@ async function seedVault(ctx: Parameters<typeof createVaultServices>[0], audit: 
   for (let done = 0; done < count; done += 100) {
     await ctx.database.db.transaction().execute(async (tx) => {
       for (let i = done; i < Math.min(count, done + 100); i++) {
-        const partial = `${prefix}9${String(i).padStart(8, '0')}`;
-        await vault.cards.storeCard(tx, { issuerId, pan: partial + luhnCheckDigit(partial), expMonth: 12, expYear });
+        await vault.cards.storeCard(tx, { issuerId, pan: testPan({ prefix: `${prefix}9`, serial: i }), expMonth: 12, expYear });
       }
     });
   }
@@ -254,8 +253,7 @@ function buildWorld(parts: Omit<CrashWorld, 'events' | 'stats' | 'call' | 'newPa
     call,
     newPan(prefix = parts.cardPrefix) {
       serial += 1;
-      const partial = `${prefix}${String(randomInt(1e6)).padStart(6, '0')}${String(serial % 1000).padStart(3, '0')}`;
-      const pan = partial + luhnCheckDigit(partial);
+      const pan = testPan({ prefix, suffix: String(serial % 1000).padStart(3, '0') });
       registerTestPans(pan);
       return pan;
     },

@@ -1,5 +1,5 @@
+import { testPan } from '@opentsp/card';
 import { encryptCompact, type Jwk } from '@opentsp/crypto';
-import { luhnCheckDigit } from '../../../services/tsp/src/domain/card/luhn';
 import { registerTestPans } from '../../support/leak-scan';
 
 /**
@@ -64,8 +64,7 @@ export class SoakStats {
  * digits 13–15 — issuer-sim approves those (it declines `000…` and steps up `111…` last fours).
  */
 export function soakPan(cardBin: string, serial: number): string {
-  const partial = `${cardBin}${String(serial).padStart(6, '0')}234`;
-  return partial + luhnCheckDigit(partial);
+  return testPan({ prefix: cardBin, serial, suffix: '234' });
 }
 
 const DEVICE = { type: 'phone', os: 'android', osVersion: '15', model: 'Pixel 9', score: 90 };

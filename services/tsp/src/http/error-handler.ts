@@ -1,3 +1,4 @@
+import { maskPan } from '@opentsp/card';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { TspError, type ProblemCode } from '../domain/errors';
@@ -119,6 +120,6 @@ export const notImplemented: RequestHandler = (req, res) => {
 function unechoed(text: string): string {
   return text
     .slice(0, 300)
-    .replace(/[0-9]{12,19}/g, (digits) => `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`)
+    .replace(/[0-9]{12,19}/g, maskPan)
     .replace(/[\u0000-\u001f\u007f]/g, '');
 }

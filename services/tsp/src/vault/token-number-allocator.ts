@@ -1,10 +1,10 @@
+import { luhnCheckDigit } from '@opentsp/card';
 import client from 'prom-client';
 import { StateError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { tokenNumbersRepository } from '../store/token-numbers.repository';
 import type { Executor } from '../store/transaction';
-import { luhnCheckDigit } from '../domain/card/luhn';
 import {
   checkTokenRange,
   isUsableTokenNumber,

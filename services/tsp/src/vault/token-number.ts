@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { luhnCheckDigit } from '../domain/card/luhn';
+import { luhnCheckDigit } from '@opentsp/card';
 
 /** A token BIN range: every token number of `tokenLength` digits starting with `prefix`. */
 export interface TokenRange {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, unlinkSync, readFileSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { isLuhnValid } from '../../src/domain/card/luhn';
+import { isLuhnValid } from '@opentsp/card';
 import { bootstrapSandbox, registerDemoCards, SANDBOX_ISSUER_CARD_KEY, type SandboxCredentials } from '../../src/domain/identity/sandbox-bootstrap';
 import { scrubCardNumbers } from '../../src/observability/card-data-scrubber';
 import { tokenFor } from '../../../../test/support/clients';

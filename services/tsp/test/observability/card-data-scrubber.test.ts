@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { luhnCheckDigit } from '../../src/domain/card/luhn';
+import { luhnCheckDigit } from '@opentsp/card';
 import { containsCardNumber, PAN_MASK, scrubCardNumbers } from '../../src/observability/card-data-scrubber';
 
 describe('scrubCardNumbers', () => {

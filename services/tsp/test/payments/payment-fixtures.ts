@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { luhnCheckDigit } from '../../src/domain/card/luhn';
+import { testPan } from '@opentsp/card';
 import { tokensRepository } from '../../src/store/tokens.repository';
 import type { Issuer } from '../../../../test/support/clients';
 import type { TestTsp } from '../../../../test/support/tsp-harness';
@@ -27,9 +27,7 @@ let tokenCount = 0;
 
 /** A Luhn-valid 16-digit PAN in the issuer's first card BIN range. */
 export function panIn(issuer: Issuer): string {
-  let body = issuer.cardBinRanges[0]!.prefix;
-  while (body.length < 15) body += String(randomInt(10));
-  return body + luhnCheckDigit(body);
+  return testPan({ prefix: issuer.cardBinRanges[0]!.prefix });
 }
 
 /** Stores a card in the vault and inserts a token for it, in one transaction. */

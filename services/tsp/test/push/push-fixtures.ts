@@ -1,12 +1,11 @@
 import { encryptCompact, type Jwk } from '@opentsp/crypto';
-import { luhnCheckDigit } from '../../src/domain/card/luhn';
+import { testPan } from '@opentsp/card';
 import { bearer, createTestClient, createTestIssuer, tokenFor, type Issuer, type TestClient } from '../../../../test/support/clients';
 import type { TestTsp } from '../../../../test/support/tsp-harness';
 
 /** A Luhn-valid 16-digit PAN in `prefix` (a test issuer's card BIN `6213NN`). */
 export function panIn(prefix: string, serial: number): string {
-  const partial = `${prefix}${String(serial).padStart(15 - prefix.length, '0')}`;
-  return `${partial}${luhnCheckDigit(partial)}`;
+  return testPan({ prefix, serial });
 }
 
 /** `encryptedCard` as a bank or wallet makes it: a JWE to the TSP's published `enc` key. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { sql } from 'kysely';
 import type { TestDatabase } from '../../../../test/support/test-database';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
-import { testPan } from './card-data';
+import { testPan } from '@opentsp/card';
 
 const PG_DUMP = '/usr/bin/pg_dump';
 

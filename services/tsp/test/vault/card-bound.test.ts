@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { VaultError } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
-import { testPan } from './card-data';
+import { testPan } from '@opentsp/card';
 
 describe('records sealed under a card’s own data key (they die with the card)', () => {
   let tsp: TestTsp;

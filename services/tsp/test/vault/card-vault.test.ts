@@ -3,7 +3,7 @@ import { NotFoundError, type TspError } from '../../src/domain/errors';
 import type { Database } from '../../src/store/schema';
 import { Pan, VaultError } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
-import { testPan } from './card-data';
+import { testPan } from '@opentsp/card';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { TspError } from '../../src/domain/errors';
 import { createVaultServices, type VaultServices } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
-import { testPan } from './card-data';
+import { testPan } from '@opentsp/card';
 
 describe('online KEK rotation', () => {
   let tsp: TestTsp;

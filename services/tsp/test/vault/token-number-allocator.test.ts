@@ -1,4 +1,4 @@
-import { isLuhnValid } from '../../src/domain/card/luhn';
+import { isLuhnValid } from '@opentsp/card';
 import type { TspError } from '../../src/domain/errors';
 import { TokenNumberAllocator } from '../../src/vault/token-number-allocator';
 import { inCardRange } from '../../src/vault/token-number';

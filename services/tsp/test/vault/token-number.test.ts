@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isLuhnValid } from '../../src/domain/card/luhn';
+import { isLuhnValid } from '@opentsp/card';
 import {
   checkTokenRange,
   inCardRange,

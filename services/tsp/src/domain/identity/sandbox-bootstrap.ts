@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { testPan } from '@opentsp/card';
 import type { AuditLog } from '../../audit/audit-log';
 import type { Config } from '../../config';
 import type { UnitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import { luhnCheckDigit } from '../card/luhn';
 import type { AdminContext, IdentityServices } from '.';
 import type { CreateClientRequest } from './clients';
 import type { Client, Issuer } from './records';
@@ -72,10 +72,9 @@ const TOKEN_BIN = { prefix: '628812', tokenLength: 16 };
 const MERCHANT_IDS = ['898310048160001'];
 const SYSTEM: AdminContext = { actor: { type: 'system' } };
 
-/** A Luhn-valid 16-digit PAN in the sandbox card BIN whose last four start with `lastDigits`. */
-function testPan(lastDigits: string): string {
-  const partial = CARD_BIN.prefix + '100001' + lastDigits;
-  return partial + luhnCheckDigit(partial);
+/** A Luhn-valid 16-digit PAN in the sandbox card BIN whose last four start with `lastDigits` (the issuer simulator's SANDBOX_CARDS are the same numbers). */
+function sandboxCardPan(lastDigits: string): string {
+  return testPan({ prefix: `${CARD_BIN.prefix}100001`, suffix: lastDigits, length: CARD_BIN.panLength });
 }
 
 async function readSandboxFile(file: string): Promise<Partial<SandboxCredentials>> {
@@ -162,11 +161,11 @@ export async function bootstrapSandbox(
       issuerId: issuer.issuerId,
       cardBinRange: issuer.cardBinRanges[0] ?? CARD_BIN,
       tokenBinRange: issuer.tokenBinRanges[0] ?? TOKEN_BIN,
-      testCards: { approve: testPan('234'), stepUp: testPan('111'), decline: testPan('000') },
+      testCards: { approve: sandboxCardPan('234'), stepUp: sandboxCardPan('111'), decline: sandboxCardPan('000') },
       testCardDetails: {
-        approve: { pan: testPan('234'), ...TEST_CARD },
-        stepUp: { pan: testPan('111'), ...TEST_CARD },
-        decline: { pan: testPan('000'), ...TEST_CARD },
+        approve: { pan: sandboxCardPan('234'), ...TEST_CARD },
+        stepUp: { pan: sandboxCardPan('111'), ...TEST_CARD },
+        decline: { pan: sandboxCardPan('000'), ...TEST_CARD },
       },
     },
     wallet: { clientId: wallet.client.clientId, clientSecret: wallet.secret, trid: wallet.client.trid ?? '' },
