@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { canonicalCryptogramInput, computeCryptogram, verifyCryptogram, type CryptogramInput } from '../../src/domain/payments/cryptogram-mac';
-import { BoundedCache } from '../../src/domain/payments/bounded-cache';
 import { isPastExpiry } from '../../src/domain/payments/token-checks';
 
 const KEY = Buffer.alloc(32, 7);
@@ -54,21 +53,5 @@ describe('token expiry', () => {
     expect(isPastExpiry(12, 2029, new Date('2029-12-31T23:59:59.999Z'))).toBe(false);
     expect(isPastExpiry(12, 2029, new Date('2030-01-01T00:00:00.000Z'))).toBe(true);
     expect(isPastExpiry(2, 2028, new Date('2028-02-29T12:00:00Z'))).toBe(false);
-  });
-});
-
-describe('bounded cache', () => {
-  it('keeps at most its capacity, evicting the least recently used and zeroing evicted keys', () => {
-    const cache = new BoundedCache<Buffer>(2);
-    const a = Buffer.alloc(4, 1);
-    cache.set('a', a);
-    cache.set('b', Buffer.alloc(4, 2));
-    cache.get('a');
-    cache.set('c', Buffer.alloc(4, 3));
-    expect(cache.size).toBe(2);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(a);
-    cache.delete('a');
-    expect(a.equals(Buffer.alloc(4, 0))).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 import type { Jwk } from '@opentsp/crypto';
 import { clientsRepository } from '../../store/clients.repository';
 import type { Executor } from '../../store/transaction';
+import { BoundedCache } from '../../util/bounded-cache';
 import type { IdentityRegistry } from '../identity';
 import { AccessError } from '../errors';
-import { BoundedCache } from './bounded-cache';
 import type { SecretSealer } from './ports';
 
 /** How the detokenize answer is encrypted to its caller (openapi `EncryptedCardForCaller`). */

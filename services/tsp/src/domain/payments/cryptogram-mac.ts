@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hkdfSha256, hmacSha256, timingSafeEqualStrings } from '@opentsp/crypto';
 import type { Executor } from '../../store/transaction';
 import { paymentsRepository } from '../../store/payments.repository';
-import { BoundedCache } from './bounded-cache';
+import { KeyCache } from '../../util/bounded-cache';
 import type { SecretSealer } from './ports';
 
 /** What a cryptogram covers: the token, its ATC and the transaction data (defaults filled in). */
@@ -61,14 +61,14 @@ export function verifyCryptogram(tokenKey: Buffer, input: CryptogramInput, prese
  */
 export class CryptogramKeys {
   #master: Promise<Buffer> | undefined;
-  readonly #tokenKeys: BoundedCache<Buffer>;
+  readonly #tokenKeys: KeyCache;
 
   constructor(
     private readonly db: Executor,
     private readonly sealer: SecretSealer,
     cacheSize: number,
   ) {
-    this.#tokenKeys = new BoundedCache(cacheSize);
+    this.#tokenKeys = new KeyCache(cacheSize);
   }
 
   /** The key of one token. */

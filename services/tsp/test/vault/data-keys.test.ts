@@ -1,0 +1,57 @@
+import { DataKeys } from '../../src/vault/data-keys';
+import { openConfiguredKeyProvider } from '../../src/vault/configured-key-provider';
+import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
+
+/*
+ * Clear data keys in memory (PCI DSS 4.0 3.6/3.7: keys in the fewest places, for the least
+ * time): a key the DEK cache lets go of, by eviction or crypto-shredding, is overwritten once
+ * the work in progress is done with it; a key handed to a caller for longer (a shared key seals
+ * up to 1,000 records) is never overwritten under it.
+ */
+describe('the DEK cache', () => {
+  let tsp: TestTsp;
+  let dataKeys: DataKeys;
+  beforeAll(async () => {
+    tsp = await startTestTsp();
+    dataKeys = new DataKeys(tsp.db.db, await openConfiguredKeyProvider(tsp.config, tsp.ctx.logger), 1);
+  });
+  afterAll(async () => {
+    await tsp.close();
+  });
+
+  const create = (ownerRef: string) => tsp.db.db.transaction().execute((tx) => dataKeys.createDedicated(tx, 'test', ownerRef));
+  /** After the current job: where a wipe deferred past the work in progress has run. */
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const zeroed = (key: Buffer) => key.every((byte) => byte === 0);
+
+  it('zeroes an evicted key, and reads it again from the database', async () => {
+    const a = await create('owner_a');
+    const b = await create('owner_b');
+    const cachedA = await dataKeys.get(tsp.db.db, a.id); // unwrapped, cached; b is evicted
+    expect(cachedA.equals(a.key)).toBe(true);
+    await dataKeys.get(tsp.db.db, b.id); // a is evicted
+    await nextTurn();
+    expect(zeroed(cachedA)).toBe(true);
+    expect((await dataKeys.get(tsp.db.db, a.id)).equals(a.key)).toBe(true);
+  });
+
+  it('never zeroes a key it handed out for longer (a new key, a shared key)', async () => {
+    const fresh = await create('owner_c');
+    const shared = await dataKeys.shared('test-shared');
+    const copies = [Buffer.from(fresh.key), Buffer.from(shared.key)];
+    await create('owner_d'); // evicts both from the one-entry cache
+    await dataKeys.get(tsp.db.db, fresh.id);
+    await dataKeys.get(tsp.db.db, shared.id);
+    await nextTurn();
+    expect([fresh.key, shared.key]).toEqual(copies);
+    expect(copies.some(zeroed)).toBe(false);
+  });
+
+  it('zeroes a destroyed key', async () => {
+    const e = await create('owner_e');
+    const cached = await dataKeys.get(tsp.db.db, e.id);
+    await tsp.db.db.transaction().execute((tx) => dataKeys.destroy(tx, e.id));
+    await nextTurn();
+    expect(zeroed(cached)).toBe(true);
+  });
+});
