@@ -4,7 +4,8 @@
 //   dist/cjs/{index,browser}.js   CommonJS   (dist/cjs/package.json says "type": "commonjs")
 //   dist/{esm,cjs}/**/*.d.ts      declarations, the same in both, so `tsc` resolves each format
 //                                 to its own types under node16/nodenext and bundler resolution.
-// esbuild bundles each entry; dependencies (jose, @opentsp/api-types) stay imports. The Node
+// esbuild bundles each entry; dependencies (jose, @opentsp/api-types) stay imports, except
+// @opentsp/card (a private workspace package, never published: a devDependency, bundled). The Node
 // entry imports the browser entry rather than bundling a second copy of it, so `instanceof`
 // works across the two entries.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,14 @@ const browserAsSibling = {
   },
 };
 
+/** @opentsp/card is not published: its few functions go into the bundle instead of an import. */
+const cardBundled = {
+  name: 'card-bundled',
+  setup(b) {
+    b.onResolve({ filter: /^@opentsp\/card$/ }, () => ({ path: createRequire(join(root, 'package.json')).resolve('@opentsp/card') }));
+  },
+};
+
 for (const format of ['esm', 'cjs']) {
   const outdir = join(dist, format);
   await build({
@@ -39,7 +48,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'es2022',
     legalComments: 'inline',
     logLevel: 'warning',
-    plugins: [browserAsSibling],
+    plugins: [browserAsSibling, cardBundled],
   });
   writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: format === 'esm' ? 'module' : 'commonjs' })}\n`);
 }

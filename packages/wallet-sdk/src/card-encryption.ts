@@ -1,4 +1,5 @@
 import type { components } from '@opentsp/api-types';
+import { isLuhnValid } from '@opentsp/card';
 import { CompactEncrypt } from 'jose';
 import { ValidationError, localProblem } from './errors';
 import type { CardEncryptionAlg, JwksCache } from './jwks';
@@ -67,20 +68,9 @@ export async function withEncryptedCard<T>(
 function normalizeCard(card: CardPlaintext): CardPlaintext {
   const pan = typeof card?.pan === 'string' ? card.pan.replace(/[\s-]/g, '') : '';
   if (!/^[0-9]{16,19}$/.test(pan)) throw localProblem('validation_failed', 'The card number must be 16 to 19 digits.');
-  if (!luhnValid(pan)) throw localProblem('card_invalid_luhn', 'The card number fails the Luhn check.');
+  if (!isLuhnValid(pan)) throw localProblem('card_invalid_luhn', 'The card number fails the Luhn check.');
   const out: CardPlaintext = { pan, expMonth: card.expMonth, expYear: card.expYear };
   if (card.cvv2 !== undefined) out.cvv2 = card.cvv2;
   if (card.cardholderName !== undefined) out.cardholderName = card.cardholderName;
   return out;
-}
-
-/** ISO/IEC 7812-1 Annex B (Luhn) check digit. */
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
