@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { AuditActor } from '../store/audit-entries.table';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError } from '../domain/errors';
+import { decodeListCursor, pageOf } from '../store/pagination';
 import { riskRulesRepository, type StoredRiskRule } from '../store/risk-rules.repository';
 import type { Executor, UnitOfWork } from '../store/transaction';
 import { newId } from './ids';
@@ -21,21 +22,6 @@ export interface PublishContext {
 export interface RulePage {
   data: RiskRuleDocument[];
   nextCursor: string | null;
-}
-
-function encodeCursor(list: string, position: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ l: list, ...position })).toString('base64url');
-}
-
-function decodeCursor<T>(list: string, cursor: string | undefined, check: (value: Record<string, unknown>) => value is Record<string, unknown> & T): T | undefined {
-  if (!cursor) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (parsed.l === list && check(parsed)) return parsed;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('cursor_invalid', 'The cursor is malformed or was issued for another list or other filters.');
 }
 
 /**
@@ -139,32 +125,20 @@ export function ruleAdmin(uow: UnitOfWork, audit: AuditLog, book: RuleBook) {
 
     async list(filter: { appliesTo?: RiskEvaluationPoint; enabled?: boolean }, page: { limit: number; cursor?: string }): Promise<RulePage> {
       const list = `rules:${filter.appliesTo ?? '*'}:${filter.enabled ?? '*'}`;
-      const after = decodeCursor<{ p: number; i: string }>(list, page.cursor, (v): v is Record<string, unknown> & { p: number; i: string } =>
-        Number.isInteger(v.p) && typeof v.i === 'string',
-      );
+      const after = decodeListCursor(list, page.cursor, { p: 'integer', i: 'string' });
       const rows = await riskRulesRepository.list(uow.executor, filter, {
         limit: page.limit + 1,
         ...(after ? { after: { priority: after.p, ruleId: after.i } } : {}),
       });
-      const data = rows.slice(0, page.limit);
-      const last = data[data.length - 1];
-      return {
-        data: data.map(toRuleDocument),
-        nextCursor: rows.length > page.limit && last ? encodeCursor(list, { p: last.priority, i: last.ruleId }) : null,
-      };
+      return pageOf(rows, page.limit, toRuleDocument, list, (rule) => ({ p: rule.priority, i: rule.ruleId }));
     },
 
     async versions(ruleId: string, page: { limit: number; cursor?: string }): Promise<RulePage> {
       const list = `versions:${ruleId}`;
-      const before = decodeCursor<{ v: number }>(list, page.cursor, (v): v is Record<string, unknown> & { v: number } => Number.isInteger(v.v));
+      const before = decodeListCursor(list, page.cursor, { v: 'integer' });
       const rows = await riskRulesRepository.versions(uow.executor, ruleId, { limit: page.limit + 1, ...(before ? { beforeVersion: before.v } : {}) });
       if (rows.length === 0 && !before) await mustGet(uow.executor, ruleId);
-      const data = rows.slice(0, page.limit);
-      const last = data[data.length - 1];
-      return {
-        data: data.map(toRuleDocument),
-        nextCursor: rows.length > page.limit && last ? encodeCursor(list, { v: last.version }) : null,
-      };
+      return pageOf(rows, page.limit, toRuleDocument, list, (rule) => ({ v: rule.version }));
     },
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { ValidationError } from '../domain/errors';
 import { hashedFields, type AuditRow, type ChainedAuditEntry } from './audit.repository';
+import { decodeListCursor, encodeListCursor } from './pagination';
 import type { Executor } from './transaction';
 
 export interface AuditFilter {
@@ -20,7 +20,7 @@ export async function listAuditEntries(
   filter: AuditFilter,
   page: { limit: number; cursor?: string },
 ): Promise<{ entries: ChainedAuditEntry[]; nextCursor: string | null }> {
-  const afterSeq = page.cursor ? decodeSeqCursor(page.cursor) : 0;
+  const afterSeq = decodeListCursor('audit', page.cursor, { s: 'integer' })?.s ?? 0;
   let query = executor
     .selectFrom('audit_entries')
     .select(['id', 'seq', 'at', 'actor', 'action', 'subject_type', 'subject_id', 'outcome', 'details', 'request_id', 'prev_hash', 'hash'])
@@ -55,11 +55,5 @@ export async function listAuditEntries(
     hash: row.hash ?? '',
   }));
   const last = entries[entries.length - 1];
-  return { entries, nextCursor: hasMore && last ? Buffer.from(`audit:${last.seq}`).toString('base64url') : null };
-}
-
-function decodeSeqCursor(cursor: string): number {
-  const match = /^audit:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match?.[1]) throw new ValidationError('cursor_invalid', 'The cursor is malformed or belongs to another list.');
-  return Number(match[1]);
+  return { entries, nextCursor: hasMore && last ? encodeListCursor('audit', { s: last.seq }) : null };
 }

@@ -4,10 +4,10 @@ import type { AuditLog } from '../../audit/audit-log';
 import type { AuditActor } from '../../store/audit-entries.table';
 import { clientsRepository, type ClientRow, type NewClientRow } from '../../store/clients.repository';
 import { issuersRepository } from '../../store/issuers.repository';
+import { decodeCursor, pageOf } from '../../store/pagination';
 import type { Executor, UnitOfWork } from '../../store/transaction';
 import { NotFoundError, StateError } from '../errors';
 import { generateClientSecret, hashClientSecret, type ScryptCost } from './client-secrets';
-import { decodeCursor, pageOf } from './cursor';
 import { randomId } from './ids';
 import { clientFromRow, type Channel, type Client } from './records';
 import type { RegistryCache } from './registry';
@@ -119,10 +119,10 @@ export class ClientAdmin {
     const rows = await clientsRepository.page(this.deps.uow.executor, {
       ...(query.role ? { role: query.role } : {}),
       ...(query.status ? { status: query.status } : {}),
-      ...(after ? { after: { at: after[0], id: after[1] } } : {}),
+      ...(after ? { after } : {}),
       limit: limit + 1,
     });
-    return pageOf(rows, limit, clientFromRow, (r) => [r.created_at.toISOString(), r.id], listName);
+    return pageOf(rows, limit, clientFromRow, listName, (r) => ({ a: r.created_at.toISOString(), i: r.id }));
   }
 
   /** Suspends a client: no new access tokens, and its unexpired ones are refused at once. */

@@ -1,11 +1,11 @@
 import type { components } from '@opentsp/api-types';
 import type { AuditLog } from '../../audit/audit-log';
 import { issuersRepository, type IssuerWithRanges, type StoredBinRange } from '../../store/issuers.repository';
+import { decodeCursor, pageOf } from '../../store/pagination';
 import { tokenBinUsageRepository } from '../../store/token-bin-usage.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
 import { NotFoundError, StateError } from '../errors';
 import type { AdminContext } from './clients';
-import { decodeCursor, pageOf } from './cursor';
 import { randomId } from './ids';
 import { issuerFromRow, type Issuer } from './records';
 import type { RegistryCache } from './registry';
@@ -150,10 +150,10 @@ export class IssuerAdmin {
     const limit = query.limit ?? 50;
     const after = decodeCursor('issuers', query.cursor);
     const rows = await issuersRepository.page(this.deps.uow.executor, {
-      ...(after ? { after: { at: after[0], id: after[1] } } : {}),
+      ...(after ? { after } : {}),
       limit: limit + 1,
     });
-    return pageOf(rows, limit, issuerFromRow, (r) => [r.created_at.toISOString(), r.id], 'issuers');
+    return pageOf(rows, limit, issuerFromRow, 'issuers', (r) => ({ a: r.created_at.toISOString(), i: r.id }));
   }
 
   async #claimRanges(tx: Executor, ranges: Ranges, issuerId: string | null): Promise<void> {

@@ -1,9 +1,9 @@
 import type { components } from '@opentsp/api-types';
 import { clientsRepository } from '../../store/clients.repository';
+import { decodeListCursor, pageOf } from '../../store/pagination';
 import type { Executor } from '../../store/transaction';
 import { AccessError } from '../errors';
 import type { Principal } from '../principal';
-import { decodeCursor, pageOf } from './cursor';
 import { clientFromRow, requestorFromClient } from './records';
 
 export type TokenRequestorList = components['schemas']['TokenRequestorList'];
@@ -19,7 +19,8 @@ export async function listEligibleRequestors(
 ): Promise<TokenRequestorList> {
   if (principal.role !== 'issuer') throw new AccessError('forbidden', 'Only issuers list the token requestors they may push to.');
   const limit = query.limit ?? 50;
-  const after = decodeCursor('token-requestors', query.cursor);
-  const rows = await clientsRepository.requestorPage(db, { ...(after ? { after: { name: after[0], trid: after[1] } } : {}), limit: limit + 1 });
-  return pageOf(rows, limit, (row) => requestorFromClient(clientFromRow(row)), (r) => [r.name, r.trid ?? ''], 'token-requestors');
+  // Ordered by name, then TRID: `a` and `i` as the list's cursors have always named them.
+  const after = decodeListCursor('token-requestors', query.cursor, { a: 'string', i: 'string' });
+  const rows = await clientsRepository.requestorPage(db, { ...(after ? { after: { name: after.a, trid: after.i } } : {}), limit: limit + 1 });
+  return pageOf(rows, limit, (row) => requestorFromClient(clientFromRow(row)), 'token-requestors', (r) => ({ a: r.name, i: r.trid ?? '' }));
 }
