@@ -3,7 +3,7 @@ import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimite
 import type { Services } from '../compose';
 import type { RateLimitPolicy } from '../config';
 import type { ServiceContext } from '../context';
-import { TspError, UnavailableError } from '../domain/errors';
+import { TspError, UnavailableError } from '../errors';
 import { principalOf } from './auth';
 
 /**

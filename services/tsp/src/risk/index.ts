@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { ServiceContext } from '../context';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../errors';
 import { riskDecisionsRepository } from '../store/risk-decisions.repository';
 import type { StoredIssuerDecision } from '../store/risk-decisions.table';
 import type { Executor } from '../store/transaction';

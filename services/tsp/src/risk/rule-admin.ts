@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { AuditActor } from '../store/audit-entries.table';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { riskRulesRepository, type StoredRiskRule } from '../store/risk-rules.repository';
 import type { Executor, UnitOfWork } from '../store/transaction';
 import { newId } from './ids';

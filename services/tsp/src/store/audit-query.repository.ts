@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { ValidationError } from '../domain/errors';
+import { ValidationError } from '../errors';
 import { hashedFields, type AuditRow, type ChainedAuditEntry } from './audit.repository';
 import type { Executor } from './transaction';
 

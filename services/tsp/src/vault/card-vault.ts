@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
-import { AccessError, NotFoundError, ValidationError } from '../domain/errors';
+import { AccessError, NotFoundError, ValidationError } from '../errors';
 import type { AuditActor } from '../store/audit-entries.table';
 import { cardsRepository, type CardRow } from '../store/cards.repository';
 import { deleteUnusedDataKey } from '../store/data-keys.repository';

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { StateError } from '../domain/errors';
+import { StateError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { tokenNumbersRepository } from '../store/token-numbers.repository';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import type { Principal } from '../../src/domain/principal';
-import type { TspError } from '../../src/domain/errors';
+import type { TspError } from '../../src/errors';
 import { createPushServices, type PushServices } from '../../src/domain/push';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { createPushIssuer, createPushWallet, storeCard, type PushParty, type WalletParty } from './push-fixtures';

@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { NotFoundError, type TspError } from '../../src/domain/errors';
+import { NotFoundError, type TspError } from '../../src/errors';
 import type { Database } from '../../src/store/schema';
 import { Pan, VaultError } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';

@@ -5,7 +5,7 @@ import type { AuditActor } from '../../store/audit-entries.table';
 import { clientsRepository, type ClientRow, type NewClientRow } from '../../store/clients.repository';
 import { issuersRepository } from '../../store/issuers.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { NotFoundError, StateError } from '../errors';
+import { NotFoundError, StateError } from '../../errors';
 import { generateClientSecret, hashClientSecret, type ScryptCost } from './client-secrets';
 import { decodeCursor, pageOf } from './cursor';
 import { randomId } from './ids';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../../errors';
 
 /**
  * Opaque list cursors of the identity lists (DESIGN §7a: `?limit=&cursor=` →

@@ -3,7 +3,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import { issuersRepository, type IssuerWithRanges, type StoredBinRange } from '../../store/issuers.repository';
 import { tokenBinUsageRepository } from '../../store/token-bin-usage.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { NotFoundError, StateError } from '../errors';
+import { NotFoundError, StateError } from '../../errors';
 import type { AdminContext } from './clients';
 import { decodeCursor, pageOf } from './cursor';
 import { randomId } from './ids';

@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import { clientsRepository } from '../../store/clients.repository';
 import type { Executor } from '../../store/transaction';
-import { AccessError } from '../errors';
+import { AccessError } from '../../errors';
 import type { Principal } from '../principal';
 import { decodeCursor, pageOf } from './cursor';
 import { clientFromRow, requestorFromClient } from './records';

@@ -1,4 +1,4 @@
-import { AccessError, ValidationError } from '../errors';
+import { AccessError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import type { IdentityRegistry } from './registry';
 

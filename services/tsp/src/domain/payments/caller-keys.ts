@@ -2,7 +2,7 @@ import type { Jwk } from '@opentsp/crypto';
 import { clientsRepository } from '../../store/clients.repository';
 import type { Executor } from '../../store/transaction';
 import type { IdentityRegistry } from '../identity';
-import { AccessError } from '../errors';
+import { AccessError } from '../../errors';
 import { BoundedCache } from './bounded-cache';
 import type { SecretSealer } from './ports';
 

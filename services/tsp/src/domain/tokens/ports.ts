@@ -3,7 +3,7 @@ import type { CoreServices } from '../../compose';
 import type { Executor } from '../../store/transaction';
 import type { RiskEvent, RiskSignalsInput, RiskSubject } from '../../risk';
 import type { Pan, Plaintext } from '../../vault/secrets';
-import { StateError } from '../errors';
+import { StateError } from '../../errors';
 import type { Issuer, Client, OwnedCardBinRange } from '../identity/records';
 
 /**

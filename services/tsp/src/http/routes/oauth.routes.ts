@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Services } from '../../compose';
 import type { ServiceContext } from '../../context';
-import { TspError } from '../../domain/errors';
+import { TspError } from '../../errors';
 import { TokenFailureBudgetError } from '../../domain/identity/token-failure-budget';
 import { loadOpenApiSpec } from '../openapi-spec';
 
