@@ -25,6 +25,18 @@ export type { EvaluatedDecision, RiskDecision, RiskDecisionRequest, RiskEvent } 
 export type { RiskSignalsInput, RiskSubject, RiskEvaluationPoint } from './signals';
 export type { RiskOutcome } from './rule-set';
 
+/**
+ * The part of a decision the area that asked acts on (provisioning, push redemption,
+ * detokenization): declared once here, so those areas' ports share it.
+ */
+export interface RiskVerdict {
+  decisionId: string;
+  outcome: RiskOutcome;
+  reasonCodes: string[];
+  /** 0 (low) to 100 (high), when the asking area records it. */
+  score?: number;
+}
+
 /** The engine's assessment as the issuer's decision request carries it (`TokenActivationRequest.risk`). */
 export interface IssuerRiskSummary {
   outcome: RiskOutcome;

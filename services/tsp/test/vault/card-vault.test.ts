@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { NotFoundError, type TspError } from '../../src/errors';
 import type { Database } from '../../src/store/schema';
-import { Pan, VaultError } from '../../src/vault';
+import { CardOfAnotherIssuerError, Pan, VaultError } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { testPan } from './card-data';
 
@@ -57,10 +57,10 @@ describe('card vault', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
-  it('refuses a PAN already vaulted for another issuer with cross_tenant_access', async () => {
+  it('refuses a PAN already vaulted for another issuer with its own error (the domain answers cross_tenant_access)', async () => {
     const pan = testPan();
     await store(pan);
-    expect(await codeOf(store(pan, { issuerId: 'iss_B' }))).toBe('cross_tenant_access');
+    await expect(store(pan, { issuerId: 'iss_B' })).rejects.toBeInstanceOf(CardOfAnotherIssuerError);
   });
 
   it('gives a new card the reference its caller announced, and keeps an existing card\'s', async () => {

@@ -80,3 +80,8 @@ export function tokenTenantFilter(principal: Principal): { trid: string } | { is
   if (principal.role === 'issuer' && principal.issuerId) return { issuerId: principal.issuerId };
   throw new AccessError('forbidden', 'This caller has no tokens to list.');
 }
+
+/** The card an issuer sent is another issuer's (the vault's `CardOfAnotherIssuerError`, as the API answers it). */
+export function crossTenantCardError(): AccessError {
+  return new AccessError('cross_tenant_access', 'This card belongs to another issuer.');
+}
