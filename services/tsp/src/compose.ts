@@ -2,6 +2,7 @@ import { createAuditCheckpoints } from './audit/audit-checkpoints';
 import { createAuditLog } from './audit/audit-log';
 import { buildPaymentServices } from './composition/payments';
 import { buildPushServices } from './composition/push';
+import type { CoreServices } from './composition/core';
 import { buildTokenServices } from './composition/tokens';
 import type { Config } from './config';
 import type { BackgroundJobs, ServiceContext, StopFn } from './context';
@@ -22,9 +23,10 @@ export type { ApiServices } from './http/services';
 export type { CoreServices } from './composition/core';
 
 /**
- * The composition root: builds every area's services once, in dependency order, and the
- * routers that expose them. server.ts and the test harness both use it, so tests run the
- * same wiring as production.
+ * The composition root: builds every area's services once, in dependency order, wiring the
+ * product areas through their ports (composition/), and starts their background work.
+ * server.ts and the test harness both use it, so tests run the same wiring as production.
+ * (The routers that expose the services are listed in http/routes/index.ts.)
  */
 export interface Services extends ApiServices {
   /** The service's one job worker (graphile-worker), started by `startBackgroundWork`. */
@@ -49,7 +51,7 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const sandbox = ctx.config.mode === 'sandbox' ? sandboxConsole(ctx.config, vault) : undefined;
   const registered = webhookTargetsFromRegistry(identity.registry);
   const webhooks = await createWebhookServices(ctx, vault, audit, sandbox ? sandbox.webhookTargets(registered) : registered);
-  const core = { uow, audit, vault, identity, risk, webhooks };
+  const core: CoreServices = { uow, audit, vault, identity, risk, webhooks };
   const tokens = await buildTokenServices(ctx, core);
   const payments = await buildPaymentServices(ctx, core);
   const push = await buildPushServices(ctx, core, tokens);

@@ -1,4 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { tokenPorts } from '../../src/composition/tokens';
+import { translateCardOwnership } from '../../src/domain/tokens/ports';
 import { NotFoundError, type TspError } from '../../src/errors';
 import type { Database } from '../../src/store/schema';
 import { CardOfAnotherIssuerError, Pan, VaultError } from '../../src/vault';
@@ -61,6 +63,14 @@ describe('card vault', () => {
     const pan = testPan();
     await store(pan);
     await expect(store(pan, { issuerId: 'iss_B' })).rejects.toBeInstanceOf(CardOfAnotherIssuerError);
+  });
+
+  it('the tokens area answers the vault\'s refusal of another issuer\'s card as cross_tenant_access', async () => {
+    const pan = testPan();
+    await store(pan);
+    const ports = translateCardOwnership(tokenPorts(tsp.services));
+    const refused = tsp.services.uow.transaction((tx) => ports.cards.storeCard(tx, { issuerId: 'iss_B', pan: Pan.of(pan), expMonth: 12, expYear: 2030 }));
+    expect(await codeOf(refused)).toBe('cross_tenant_access');
   });
 
   it('gives a new card the reference its caller announced, and keeps an existing card\'s', async () => {
