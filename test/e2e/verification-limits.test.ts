@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createTokenServices } from '../../services/tsp/src/domain/tokens';
+import { buildTokenServices } from '../../services/tsp/src/composition/tokens';
 import { bearer, createTestIssuer } from '../support/clients';
 import { encryptCardFor, provisionBody, startProvisioningWorld, testPan, type ProvisioningWorld } from '../support/issuer-sim-harness';
 
@@ -91,7 +91,7 @@ describe('one-time code limits', () => {
 
   it('new codes per token are rate-limited across starts, method switches and re-sends, in a window measured by the clock', async () => {
     let now = new Date('2031-03-01T12:00:00.000Z');
-    const tokens = await createTokenServices(
+    const tokens = await buildTokenServices(
       { ...w.tsp.ctx, clock: () => now, config: { ...w.tsp.ctx.config, tokens: { ...w.tsp.ctx.config.tokens, otpSendLimit: 4, otpSendWindowSeconds: 600 } } },
       w.tsp.services,
     );

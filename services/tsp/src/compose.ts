@@ -1,57 +1,42 @@
-import type { Router } from 'express';
-import { createAuditCheckpoints, type AuditCheckpoints } from './audit/audit-checkpoints';
-import { createAuditLog, type AuditLog } from './audit/audit-log';
+import { createAuditCheckpoints } from './audit/audit-checkpoints';
+import { createAuditLog } from './audit/audit-log';
+import { buildPaymentServices } from './composition/payments';
+import { buildPushServices } from './composition/push';
+import type { CoreServices } from './composition/core';
+import { buildTokenServices } from './composition/tokens';
 import type { Config } from './config';
-import type { ServiceContext, StopFn } from './context';
-import { createIdentityServices, type IdentityServices } from './domain/identity';
+import type { BackgroundJobs, ServiceContext, StopFn } from './context';
+import { createAuditTrail } from './domain/audit';
+import { createIdentityServices } from './domain/identity';
 import { bootstrapSandbox, registerDemoCards, type DemoCard, type SandboxCredentials, type SandboxIssuerEndpoints } from './domain/identity/sandbox-bootstrap';
-import { createPaymentServices, type PaymentServices } from './domain/payments';
-import { createPushServices, type PushServices } from './domain/push';
-import { createTokenServices, type TokenServices } from './domain/tokens';
-import { createWebhookServices, webhookTargetsFromRegistry, type WebhookServices } from './domain/webhooks';
+import { createWebhookServices, webhookTargetsFromRegistry } from './domain/webhooks';
 import { createIdempotencyRepository, IDEMPOTENCY_PURGE_CRON, IDEMPOTENCY_PURGE_TASK } from './http/idempotency-store';
-import { mergeJobs, type BackgroundJobs } from './workers/job-worker';
-import { auditRoutes } from './http/routes/audit.routes';
 import { SandboxConsole, type SandboxPhone } from './http/routes/console-sandbox';
-import { identityRoutes } from './http/routes/identity.routes';
-import { issuerRoutes } from './http/routes/issuer.routes';
-import { paymentsRoutes } from './http/routes/payments.routes';
-import { pushRoutes } from './http/routes/push.routes';
-import { tokensRoutes } from './http/routes/tokens.routes';
-import { riskRoutes } from './http/routes/risk.routes';
-import { vaultRoutes } from './http/routes/vault.routes';
-import { webhooksRoutes } from './http/routes/webhooks.routes';
-import { createRiskServices, type RiskServices } from './risk';
-import type { IdempotencyRepository } from './store/idempotency.repository';
-import { unitOfWork, type UnitOfWork } from './store/transaction';
+import type { ApiServices } from './http/services';
+import { createRiskServices } from './risk';
+import { unitOfWork } from './store/transaction';
 import { createVaultServices, type VaultServices } from './vault';
 import { openConfiguredKeyProvider } from './vault/configured-key-provider';
+import { mergeJobs, startJobWorker } from './workers/job-worker';
+
+export type { ApiServices } from './http/services';
+export type { CoreServices } from './composition/core';
 
 /**
- * The composition root: builds every area's services once, in dependency order, and the
- * routers that expose them. server.ts and the test harness both use it, so tests run the
- * same wiring as production.
+ * The composition root: builds every area's services once, in dependency order, wiring the
+ * product areas through their ports (composition/), and starts their background work.
+ * server.ts and the test harness both use it, so tests run the same wiring as production.
+ * (The routers that expose the services are listed in http/routes/index.ts.)
  */
-export interface Services {
-  readonly uow: UnitOfWork;
-  readonly audit: AuditLog;
-  /** Signed checkpoints of the audit chain, and verification against them. */
-  readonly auditCheckpoints: AuditCheckpoints;
-  readonly vault: VaultServices;
-  readonly identity: IdentityServices;
-  readonly risk: RiskServices;
-  readonly webhooks: WebhookServices;
-  readonly tokens: TokenServices;
-  readonly payments: PaymentServices;
-  readonly push: PushServices;
-  /** The Idempotency-Key store (answers sealed by the vault, expired ones purged by a scheduled job). */
-  readonly idempotency: IdempotencyRepository;
-  /** Sandbox mode only: the console's demo state and webhook sink (see `bootstrapSandboxServices`). */
-  readonly sandbox: SandboxConsole | undefined;
+export interface Services extends ApiServices {
+  /** The service's one job worker (graphile-worker), started by `startBackgroundWork`. */
+  readonly jobWorker: JobWorker;
 }
 
-/** The services the product areas (tokens, payments, push) are built on. */
-export type CoreServices = Pick<Services, 'uow' | 'audit' | 'vault' | 'identity' | 'risk' | 'webhooks'>;
+/** Runs background jobs (every area's `jobs`) on the database's job queue until stopped. */
+export interface JobWorker {
+  start(jobs: BackgroundJobs): Promise<StopFn>;
+}
 
 export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
@@ -67,11 +52,31 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const registered = webhookTargetsFromRegistry(identity.registry);
   const webhooks = await createWebhookServices(ctx, vault, audit, sandbox ? sandbox.webhookTargets(registered) : registered);
   const core: CoreServices = { uow, audit, vault, identity, risk, webhooks };
-  const tokens = await createTokenServices(ctx, core);
-  const payments = await createPaymentServices(ctx, core, tokens);
-  const push = await createPushServices(ctx, core, tokens);
+  const tokens = await buildTokenServices(ctx, core);
+  const payments = await buildPaymentServices(ctx, core);
+  const push = await buildPushServices(ctx, core, tokens);
   const idempotency = createIdempotencyRepository(db, ctx.config, vault);
-  return { ...core, auditCheckpoints, tokens, payments, push, idempotency, sandbox };
+  const auditTrail = createAuditTrail({ executor: db, audit, checkpoints: auditCheckpoints });
+  return { ...core, auditCheckpoints, auditTrail, tokens, payments, push, idempotency, sandbox, jobWorker: jobWorkerOf(ctx) };
+}
+
+/** The job worker over the service's pool; its settings are the webhook delivery's (the longest job). */
+function jobWorkerOf(ctx: ServiceContext): JobWorker {
+  const settings = ctx.config.webhooks;
+  return {
+    start: (jobs) =>
+      startJobWorker({
+        pool: ctx.database.pool,
+        logger: ctx.logger,
+        concurrency: settings.concurrency,
+        pollIntervalMs: settings.pollIntervalMs,
+        // A webhook attempt lasts at most its HTTP timeout plus a few queries: twice that and a
+        // margin means the worker holding the lock is gone (see startJobWorker).
+        staleLockMs: 2 * settings.timeoutMs + 15_000,
+        handlers: jobs.handlers,
+        crontab: jobs.crontab,
+      }),
+  };
 }
 
 function sandboxConsole(config: Config, vault: VaultServices): SandboxConsole {
@@ -114,21 +119,6 @@ export async function bootstrapSandboxServices(
   return { credentials, demoCards };
 }
 
-/** Routers of every area, mounted after authentication and idempotency. */
-export function featureRouters(services: Services, ctx: ServiceContext): Router[] {
-  return [
-    auditRoutes(services, ctx),
-    vaultRoutes(services, ctx),
-    identityRoutes(services, ctx),
-    riskRoutes(services, ctx),
-    webhooksRoutes(services, ctx),
-    tokensRoutes(services, ctx),
-    issuerRoutes(services, ctx),
-    paymentsRoutes(services, ctx),
-    pushRoutes(services, ctx),
-  ];
-}
-
 /** Starts background work (audit chainer, key re-wrap, webhook delivery …); returns its stop. */
 export function startBackgroundWork(services: Services, config?: Pick<Config, 'audit'>): StopFn {
   // One job worker runs webhook delivery, the tokens area's scheduled expiry renewal and the
@@ -137,7 +127,7 @@ export function startBackgroundWork(services: Services, config?: Pick<Config, 'a
     handlers: { [IDEMPOTENCY_PURGE_TASK]: async () => void (await services.idempotency.purgeExpired()) },
     crontab: [`${IDEMPOTENCY_PURGE_CRON} ${IDEMPOTENCY_PURGE_TASK} ?max=1`],
   };
-  const webhookWorker = services.webhooks.start(mergeJobs(services.tokens.jobs, idempotencyPurge));
+  const webhookWorker = services.jobWorker.start(mergeJobs(services.webhooks.jobs, services.tokens.jobs, idempotencyPurge));
   const stops: StopFn[] = [services.audit.startChainer(), services.vault.start(), services.risk.startReloader(), async () => (await webhookWorker)()];
   if (config?.audit.checkpointIntervalMs) stops.push(services.auditCheckpoints.start(config.audit.checkpointIntervalMs));
   return async () => {

@@ -1,14 +1,24 @@
 import { existsSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
-import { CryptoError, signCompact, verifyCompact } from '@opentsp/crypto';
+import { CryptoError, signCompact, verifyCompact, type Jwks, type Key } from '@opentsp/crypto';
 import type { Logger } from '../observability/logger';
 import { auditCheckpointsRepository, type StoredCheckpoint } from '../store/audit-checkpoints.repository';
 import { auditRepository } from '../store/audit.repository';
 import type { Executor } from '../store/transaction';
-import type { TspKeyRing } from '../vault/tsp-key-ring';
 import type { AuditLog, AuditVerification } from './audit-log';
 
 export const CHECKPOINT_TYP = 'opentsp-audit-checkpoint+jws';
+
+/**
+ * The keys checkpoints are signed and verified with: the TSP key ring (vault/tsp-key-ring.ts)
+ * has this shape. Declared here so the audit log, which the vault writes to, does not import the vault.
+ */
+export interface CheckpointKeys {
+  signingKey(): Key;
+  publicJwks(): Jwks;
+  /** Loads a `kid` another process added since this one last read the keys; true if now known. */
+  ensureKid?(kid: string): Promise<boolean>;
+}
 
 export interface AuditCheckpoint extends StoredCheckpoint {
   at: string;
@@ -50,7 +60,7 @@ export interface AuditCheckpoints {
 export function createAuditCheckpoints(
   db: Executor,
   audit: AuditLog,
-  keyRing: TspKeyRing,
+  keyRing: CheckpointKeys,
   logger: Logger,
   options: AuditCheckpointOptions = {},
 ): AuditCheckpoints {

@@ -31,3 +31,13 @@ export interface Principal {
   /** Acquirers and card-on-file merchants. */
   readonly merchantIds?: readonly string[];
 }
+
+/**
+ * Turns a bearer access token into a `Principal`, or throws an `AccessError` (401 codes:
+ * `token_invalid`, `token_expired`, `client_suspended`). Implemented by the identity area
+ * (access-tokens.ts); the HTTP layer's `authenticate` middleware calls it. It must not touch
+ * the database on the request path.
+ */
+export interface Authenticator {
+  authenticate(accessToken: string): Principal;
+}

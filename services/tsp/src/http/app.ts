@@ -2,7 +2,6 @@ import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import * as OpenApiValidator from 'express-openapi-validator';
 import { pinoHttp } from 'pino-http';
-import { featureRouters, type Services } from '../compose';
 import type { ServiceContext } from '../context';
 import { requestTimer } from '../observability/metrics';
 import { authenticate, principalOf } from './auth';
@@ -16,11 +15,13 @@ import { idempotencyOptions } from './idempotency-store';
 import { loadOpenApiSpec } from './openapi-spec';
 import { useOAuthErrors } from './problem';
 import { requestId } from './request-id';
+import type { ApiServices } from './services';
 import { consoleRoutes } from './routes/console.routes';
+import { featureRouters } from './routes';
 import { systemRoutes } from './routes/system.routes';
 
 export interface AppDependencies extends ServiceContext {
-  services: Services;
+  services: ApiServices;
 }
 
 /** Request bodies are small JSON documents; anything larger is refused before parsing. */

@@ -1,15 +1,6 @@
 import type { RequestHandler, Response } from 'express';
-import { AccessError } from '../domain/errors';
-import type { Principal, Scope } from '../domain/principal';
-
-/**
- * Turns a bearer access token into a `Principal`, or throws an `AccessError` (401 codes:
- * `token_invalid`, `token_expired`, `client_suspended`). Implemented by the identity area;
- * it must not touch the database on the request path.
- */
-export interface Authenticator {
-  authenticate(accessToken: string): Principal;
-}
+import { AccessError } from '../errors';
+import type { Authenticator, Principal, Scope } from '../domain/principal';
 
 /** The principal of an authenticated request (set by `authenticate`). */
 export function principalOf(res: Response): Principal | undefined {

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { AccessError } from '../domain/errors';
+import { AccessError } from '../errors';
 import type { Scope } from '../domain/principal';
 import { principalOf } from './auth';
 

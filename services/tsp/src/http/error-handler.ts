@@ -1,7 +1,7 @@
 import { maskPan } from '@opentsp/card';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { TspError, type ProblemCode } from '../domain/errors';
+import { TspError, type ProblemCode } from '../errors';
 import { problemFor, problemFromError, sendProblem } from './problem';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from '../store/database-errors';
 

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { TspError } from '../domain/errors';
+import { TspError } from '../errors';
 import type { CardBinding, IdempotencyRepository, ReplayAudit } from '../store/idempotency.repository';
 import type { Executor } from '../store/transaction';
 import { requestFingerprint, type CardDigest } from './request-fingerprint';

@@ -1,4 +1,4 @@
-import type { ProblemCode } from '../domain/errors';
+import type { ProblemCode } from '../errors';
 
 /**
  * HTTP status and short title of every problem code. Typed as a complete record, so adding a

@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { TspError, type ProblemCode } from '../domain/errors';
+import { TspError, type ProblemCode } from '../errors';
 import { PROBLEM_STATUS, PROBLEM_TITLE } from './problem-codes';
 
 /**

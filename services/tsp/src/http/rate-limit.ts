@@ -1,9 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Services } from '../compose';
+import type { ApiServices } from './services';
 import type { RateLimitPolicy } from '../config';
 import type { ServiceContext } from '../context';
-import { TspError, UnavailableError } from '../domain/errors';
+import { TspError, UnavailableError } from '../errors';
 import { principalOf } from './auth';
 
 /**
@@ -45,7 +45,7 @@ function setHeaders(res: Response, name: string, policy: RateLimitPolicy, state:
   res.setHeader('RateLimit', `"${name}";r=${Math.max(0, state.remainingPoints)};t=${reset}`);
 }
 
-export function rateLimit(_services: Services, ctx: ServiceContext): RequestHandler {
+export function rateLimit(_services: ApiServices, ctx: ServiceContext): RequestHandler {
   const policies = ctx.config.identity.rateLimits;
   const limiters = {} as Record<LimitClass, RateLimiterAbstract>;
   for (const name of ['authIp', 'guessable', 'hot', 'default'] as const) {

@@ -1,5 +1,5 @@
 import type { components } from '@opentsp/api-types';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../errors';
 import { riskDecisionsRepository, type StoredRiskDecision } from '../store/risk-decisions.repository';
 import { riskRulesRepository } from '../store/risk-rules.repository';
 import type { Executor } from '../store/transaction';

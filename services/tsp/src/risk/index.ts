@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { ServiceContext } from '../context';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../errors';
 import { riskDecisionsRepository } from '../store/risk-decisions.repository';
 import type { StoredIssuerDecision } from '../store/risk-decisions.table';
 import type { Executor } from '../store/transaction';
@@ -24,6 +24,18 @@ import { seedDefaultRules } from './seed-default-rules';
 export type { EvaluatedDecision, RiskDecision, RiskDecisionRequest, RiskEvent } from './decide';
 export type { RiskSignalsInput, RiskSubject, RiskEvaluationPoint } from './signals';
 export type { RiskOutcome } from './rule-set';
+
+/**
+ * The part of a decision the area that asked acts on (provisioning, push redemption,
+ * detokenization): declared once here, so those areas' ports share it.
+ */
+export interface RiskVerdict {
+  decisionId: string;
+  outcome: RiskOutcome;
+  reasonCodes: string[];
+  /** 0 (low) to 100 (high), when the asking area records it. */
+  score?: number;
+}
 
 /** The engine's assessment as the issuer's decision request carries it (`TokenActivationRequest.risk`). */
 export interface IssuerRiskSummary {

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { AuditActor } from '../store/audit-entries.table';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../errors';
 import { decodeListCursor, pageOf } from '../store/pagination';
 import { riskRulesRepository, type StoredRiskRule } from '../store/risk-rules.repository';
 import type { Executor, UnitOfWork } from '../store/transaction';

@@ -1,6 +1,6 @@
 import { Rule, type TopLevelCondition } from 'json-rules-engine';
 import type { components } from '@opentsp/api-types';
-import { ValidationError } from '../domain/errors';
+import { ValidationError } from '../errors';
 import { KNOWN_OPERATORS } from './engine-options';
 import { FACT_CATALOG, factPathType, isFactName, type FactValueType } from './fact-catalog';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { auditEntryHash, GENESIS_HASH, type HashedAuditFields } from '../audit/audit-hash';
+import { auditEntryHash, GENESIS_HASH, type HashedAuditFields } from './audit-hash';
 import type { AuditActor } from './audit-entries.table';
 import type { Executor } from './transaction';
 

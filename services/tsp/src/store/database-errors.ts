@@ -1,4 +1,4 @@
-import { UnavailableError } from '../domain/errors';
+import { UnavailableError } from '../errors';
 
 /**
  * Recognises errors that mean "the database cannot be reached right now" — as opposed to a bug

@@ -1,4 +1,4 @@
-import { ValidationError } from '../domain/errors';
+import { ValidationError } from '../errors';
 
 /**
  * Opaque list cursors (DESIGN §7a: `?limit=&cursor=` → `{ data, nextCursor }`, stable order),

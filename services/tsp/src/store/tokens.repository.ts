@@ -1,11 +1,12 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
-import type { TokenStatus } from '../domain/tokens/token-states';
 import { decodeCursor, encodeCursor, type CursorPosition } from './pagination';
 import type { Database } from './schema';
 import type { TokensTableV3 } from './tokens.tables';
 import type { Executor } from './transaction';
 
 export type TokenRow = Selectable<TokensTableV3>;
+/** The `status` column (the domain's lifecycle rules are in domain/tokens/token-states.ts). */
+type TokenStatus = TokensTableV3['status'];
 
 export interface NewToken {
   tokenRef: string;

@@ -1,6 +1,6 @@
 import { cardsRepository } from '../store/cards.repository';
 import type { Executor } from '../store/transaction';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError } from '../errors';
 import { aesGcmOpen, aesGcmSeal } from './aes-gcm';
 import type { DataKeys } from './data-keys';
 import { aadOf, formatSealed, parseSealed, type SealContext } from './envelope';

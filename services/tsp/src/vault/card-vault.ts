@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
-import { AccessError, NotFoundError, ValidationError } from '../domain/errors';
+import { NotFoundError, ValidationError } from '../errors';
 import type { AuditActor } from '../store/audit-entries.table';
 import { cardsRepository, type CardRow } from '../store/cards.repository';
 import { deleteUnusedDataKey } from '../store/data-keys.repository';
@@ -10,7 +10,7 @@ import { aadOf } from './envelope';
 import type { PanFingerprints } from './fingerprint';
 import { randomId } from './ids';
 import { CardSecret, Pan } from './secrets';
-import { VaultError } from './vault-error';
+import { CardOfAnotherIssuerError, VaultError } from './vault-error';
 
 export interface NewCard {
   issuerId: string;
@@ -101,7 +101,7 @@ export class CardVault {
    * Stores a card in the caller's transaction, or finds it when its PAN is already in the
    * vault (dedupe by fingerprint): then expiry and name are updated and `created` is false.
    *
-   * @throws AccessError `cross_tenant_access` when the PAN is in the vault for another issuer.
+   * @throws CardOfAnotherIssuerError when the PAN is in the vault for another issuer.
    */
   async storeCard(tx: Executor, input: NewCard): Promise<StoredCard> {
     const pan = typeof input.pan === 'string' ? Pan.of(input.pan) : input.pan;
@@ -111,7 +111,7 @@ export class CardVault {
       const existing = await cardsRepository.findByFingerprint(tx, fingerprint, true);
       if (existing) {
         if (existing.issuer_id !== input.issuerId) {
-          throw new AccessError('cross_tenant_access', 'This card belongs to another issuer.');
+          throw new CardOfAnotherIssuerError();
         }
         await this.#reseal(tx, existing, pan, {
           expMonth: input.expMonth,

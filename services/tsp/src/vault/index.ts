@@ -23,7 +23,7 @@ export type { CardRange, TokenRange } from './token-number';
 export type { TokenRangeUsage } from './token-number-allocator';
 export type { TspKeyRing } from './tsp-key-ring';
 export { CardSecret, Pan, Plaintext } from './secrets';
-export { VaultError } from './vault-error';
+export { CardOfAnotherIssuerError, VaultError } from './vault-error';
 export type { CardBoundSealer, CardVault, Envelope, PanFingerprints, TokenNumberAllocator };
 
 /** Key management for operators (KEK rotation, the TSP key ring). */

@@ -1,6 +1,6 @@
 import type { components } from '@opentsp/api-types';
 import type { AuditLog } from '../audit/audit-log';
-import { StateError } from '../domain/errors';
+import { StateError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { AuditActor } from '../store/audit-entries.table';
 import { dataKeysRepository } from '../store/data-keys.repository';

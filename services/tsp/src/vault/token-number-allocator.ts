@@ -1,6 +1,6 @@
 import { luhnCheckDigit } from '@opentsp/card';
 import client from 'prom-client';
-import { StateError } from '../domain/errors';
+import { StateError } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { tokenNumbersRepository } from '../store/token-numbers.repository';

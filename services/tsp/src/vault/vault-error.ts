@@ -17,3 +17,15 @@ export class VaultError extends Error {
 export class VaultKeyError extends Error {
   override readonly name = 'VaultKeyError';
 }
+
+/**
+ * The PAN is already in the vault for another issuer. The vault refuses to hand one issuer's
+ * card to another; the domain answers the caller with its tenancy problem (`cross_tenant_access`).
+ */
+export class CardOfAnotherIssuerError extends Error {
+  override readonly name = 'CardOfAnotherIssuerError';
+
+  constructor() {
+    super('this card is in the vault for another issuer');
+  }
+}

@@ -1,6 +1,6 @@
 import { KeySet, signJwt, type Key } from '@opentsp/crypto';
 import request from 'supertest';
-import { AccessError } from '../../src/domain/errors';
+import { AccessError } from '../../src/errors';
 import { createAccessTokens } from '../../src/domain/identity/access-tokens';
 import type { Client } from '../../src/domain/identity/records';
 import { RegistryCache } from '../../src/domain/identity/registry';

@@ -1,4 +1,4 @@
-import { AccessError, TspError } from '../../src/domain/errors';
+import { AccessError, TspError } from '../../src/errors';
 import {
   assertAcquirerInDomain,
   assertIssuerOwnsPan,

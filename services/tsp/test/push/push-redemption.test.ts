@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import request from 'supertest';
 import type { Principal } from '../../src/domain/principal';
-import type { TspError } from '../../src/domain/errors';
-import { createPushServices, type PushServices } from '../../src/domain/push';
+import type { TspError } from '../../src/errors';
+import { buildPushServices } from '../../src/composition/push';
+import type { PushServices } from '../../src/domain/push';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { createPushIssuer, createPushWallet, storeCard, type PushParty, type WalletParty } from './push-fixtures';
 
@@ -51,7 +52,7 @@ describe('push receipt redemption', () => {
     otherWallet = await createPushWallet(tsp, { name: 'Other Wallet' });
     walletPrincipal = principalOf(wallet.auth);
     otherPrincipal = principalOf(otherWallet.auth);
-    clocked = await createPushServices({ ...tsp.ctx, clock: () => now }, tsp.services, tsp.services.tokens);
+    clocked = await buildPushServices({ ...tsp.ctx, clock: () => now }, tsp.services, tsp.services.tokens);
   });
   afterAll(async () => {
     await tsp.services.identity.close();

@@ -1,4 +1,4 @@
-import { TspError } from '../../src/domain/errors';
+import { TspError } from '../../src/errors';
 import { assertValidRule, type RiskRuleInput, type RuleFieldError } from '../../src/risk/rule-validation';
 
 const valid: RiskRuleInput = {

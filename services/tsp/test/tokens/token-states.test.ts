@@ -1,5 +1,5 @@
 import { canTransition, nextStatus, type TokenStatus, type TokenTransition } from '../../src/domain/tokens/token-states';
-import { StateError } from '../../src/domain/errors';
+import { StateError } from '../../src/errors';
 
 const ALL: TokenStatus[] = ['INACTIVE', 'ACTIVE', 'SUSPENDED', 'DELETED'];
 

@@ -1,7 +1,9 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { NotFoundError, type TspError } from '../../src/domain/errors';
+import { tokenPorts } from '../../src/composition/tokens';
+import { translateCardOwnership } from '../../src/domain/tokens/ports';
+import { NotFoundError, type TspError } from '../../src/errors';
 import type { Database } from '../../src/store/schema';
-import { Pan, VaultError } from '../../src/vault';
+import { CardOfAnotherIssuerError, Pan, VaultError } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { testPan } from '@opentsp/card';
 
@@ -57,10 +59,18 @@ describe('card vault', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
-  it('refuses a PAN already vaulted for another issuer with cross_tenant_access', async () => {
+  it('refuses a PAN already vaulted for another issuer with its own error (the domain answers cross_tenant_access)', async () => {
     const pan = testPan();
     await store(pan);
-    expect(await codeOf(store(pan, { issuerId: 'iss_B' }))).toBe('cross_tenant_access');
+    await expect(store(pan, { issuerId: 'iss_B' })).rejects.toBeInstanceOf(CardOfAnotherIssuerError);
+  });
+
+  it('the tokens area answers the vault\'s refusal of another issuer\'s card as cross_tenant_access', async () => {
+    const pan = testPan();
+    await store(pan);
+    const ports = translateCardOwnership(tokenPorts(tsp.services));
+    const refused = tsp.services.uow.transaction((tx) => ports.cards.storeCard(tx, { issuerId: 'iss_B', pan: Pan.of(pan), expMonth: 12, expYear: 2030 }));
+    expect(await codeOf(refused)).toBe('cross_tenant_access');
   });
 
   it('gives a new card the reference its caller announced, and keeps an existing card\'s', async () => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { TspError } from '../../src/domain/errors';
+import type { TspError } from '../../src/errors';
 import { createVaultServices, type VaultServices } from '../../src/vault';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { testPan } from '@opentsp/card';

@@ -1,5 +1,5 @@
 import { isLuhnValid } from '@opentsp/card';
-import type { TspError } from '../../src/domain/errors';
+import type { TspError } from '../../src/errors';
 import { TokenNumberAllocator } from '../../src/vault/token-number-allocator';
 import { inCardRange } from '../../src/vault/token-number';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';

@@ -49,7 +49,7 @@ describe('webhook delivery (outbox → graphile-worker → signed HTTP)', () => 
       },
     };
     webhooks = await createWebhookServices(tsp.ctx, tsp.services.vault, tsp.services.audit, resolver);
-    stop = await webhooks.start();
+    stop = await tsp.services.jobWorker.start(webhooks.jobs);
   });
 
   afterAll(async () => {

@@ -43,7 +43,7 @@ describe('admin API of webhook deliveries', () => {
     // `failed` (no_webhook_url); those emitted after it stopped stay `pending`.
     for (let i = 0; i < 3; i++) failedIds.push((await emit(walletClientId, i === 2 ? 'token.deleted' : 'token.suspended')).deliveryIds[0]!);
     failedIds.push((await emit(otherClientId)).deliveryIds[0]!);
-    const stop: StopFn = await tsp.services.webhooks.start();
+    const stop: StopFn = await tsp.services.jobWorker.start(tsp.services.webhooks.jobs);
     await eventually(async () => {
       const page = await tsp.services.webhooks.listDeliveries({ status: 'failed' }, { limit: 50 });
       return page.data.length === failedIds.length ? true : undefined;

@@ -7,7 +7,7 @@ import { createRegistryAdmin } from '../../domain/identity';
 import type { AdminContext } from '../../domain/identity';
 import type { CreateClientRequest } from '../../domain/identity/clients';
 import type { CreateIssuerRequest } from '../../domain/identity/issuers';
-import { TspError } from '../../domain/errors';
+import { TspError } from '../../errors';
 import { createVaultServices } from '../../vault';
 import { withServiceContext } from '../cli-context';
 

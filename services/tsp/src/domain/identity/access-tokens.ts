@@ -1,8 +1,7 @@
 import { createJwtVerifier, CryptoError, signJwt, type Jwks, type JwtClaims } from '@opentsp/crypto';
-import type { Authenticator } from '../../http/auth';
 import type { TspKeyRing } from '../../vault/tsp-key-ring';
-import { AccessError, UnavailableError } from '../errors';
-import type { ClientRole, Principal, Scope } from '../principal';
+import { AccessError, UnavailableError } from '../../errors';
+import type { Authenticator, ClientRole, Principal, Scope } from '../principal';
 import type { Client } from './records';
 import type { IdentityRegistry } from './registry';
 

@@ -6,7 +6,7 @@ import { clientsRepository, type ClientRow, type NewClientRow } from '../../stor
 import { issuersRepository } from '../../store/issuers.repository';
 import { decodeCursor, pageOf } from '../../store/pagination';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { NotFoundError, StateError } from '../errors';
+import { NotFoundError, StateError } from '../../errors';
 import { generateClientSecret, hashClientSecret, type ScryptCost } from './client-secrets';
 import { randomId } from './ids';
 import { clientFromRow, type Channel, type Client } from './records';

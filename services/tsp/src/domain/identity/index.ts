@@ -1,11 +1,10 @@
 import type { AuditLog } from '../../audit/audit-log';
 import type { ServiceContext } from '../../context';
-import type { Authenticator } from '../../http/auth';
 import { clientsRepository } from '../../store/clients.repository';
 import { onDatabaseClosed } from '../../store/registry-notify.repository';
 import { unitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import type { Principal } from '../principal';
+import type { Authenticator, Principal } from '../principal';
 import { createAccessTokens, type AccessTokens } from './access-tokens';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './client-secrets';
 import { ClientAdmin, type SecretSealer } from './clients';

@@ -4,7 +4,7 @@ import { issuersRepository, type IssuerWithRanges, type StoredBinRange } from '.
 import { decodeCursor, pageOf } from '../../store/pagination';
 import { tokenBinUsageRepository } from '../../store/token-bin-usage.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { NotFoundError, StateError } from '../errors';
+import { NotFoundError, StateError } from '../../errors';
 import type { AdminContext } from './clients';
 import { randomId } from './ids';
 import { issuerFromRow, type Issuer } from './records';

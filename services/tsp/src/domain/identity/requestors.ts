@@ -2,7 +2,7 @@ import type { components } from '@opentsp/api-types';
 import { clientsRepository } from '../../store/clients.repository';
 import { decodeListCursor, pageOf } from '../../store/pagination';
 import type { Executor } from '../../store/transaction';
-import { AccessError } from '../errors';
+import { AccessError } from '../../errors';
 import type { Principal } from '../principal';
 import { clientFromRow, requestorFromClient } from './records';
 

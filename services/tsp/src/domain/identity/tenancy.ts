@@ -1,4 +1,4 @@
-import { AccessError, ValidationError } from '../errors';
+import { AccessError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import type { IdentityRegistry } from './registry';
 
@@ -79,4 +79,9 @@ export function tokenTenantFilter(principal: Principal): { trid: string } | { is
   if ((principal.role === 'wallet' || principal.role === 'cof_merchant') && principal.trid) return { trid: principal.trid };
   if (principal.role === 'issuer' && principal.issuerId) return { issuerId: principal.issuerId };
   throw new AccessError('forbidden', 'This caller has no tokens to list.');
+}
+
+/** The card an issuer sent is another issuer's (the vault's `CardOfAnotherIssuerError`, as the API answers it). */
+export function crossTenantCardError(): AccessError {
+  return new AccessError('cross_tenant_access', 'This card belongs to another issuer.');
 }

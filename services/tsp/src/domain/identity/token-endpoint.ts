@@ -3,7 +3,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import type { Logger } from '../../observability/logger';
 import { clientsRepository, type ClientRow } from '../../store/clients.repository';
 import type { Executor } from '../../store/transaction';
-import { AccessError, ValidationError, type ProblemCode, type TspError } from '../errors';
+import { AccessError, ValidationError, type ProblemCode, type TspError } from '../../errors';
 import type { Scope } from '../principal';
 import type { AccessTokens } from './access-tokens';
 import { AssertionRejected, assertionIssuer, rejectUnknownClientAssertion, verifyClientAssertion } from './client-assertion';

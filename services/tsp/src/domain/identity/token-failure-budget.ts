@@ -1,6 +1,6 @@
 import { authFailuresRepository } from '../../store/auth-failures.repository';
 import type { Executor } from '../../store/transaction';
-import { TspError } from '../errors';
+import { TspError } from '../../errors';
 
 /** The budget's size: `points` failed authentications per `seconds`. */
 export interface FailureBudgetPolicy {

@@ -1,5 +1,5 @@
 import { KeySet, type Jwk } from '@opentsp/crypto';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../../errors';
 import type { Jwks } from './records';
 
 /** One violation of a cross-field rule, in the contract's `ProblemFieldError` shape. */

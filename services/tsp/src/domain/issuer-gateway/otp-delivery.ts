@@ -1,5 +1,5 @@
 import type { components } from '@opentsp/api-types';
-import { UnavailableError } from '../errors';
+import { UnavailableError } from '../../errors';
 import type { Issuer } from '../identity/records';
 import { IssuerCallError, signedPost, type SignedPostOptions } from './signed-post';
 

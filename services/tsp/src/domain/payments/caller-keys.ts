@@ -3,7 +3,7 @@ import { clientsRepository } from '../../store/clients.repository';
 import type { Executor } from '../../store/transaction';
 import { BoundedCache } from '../../util/bounded-cache';
 import type { IdentityRegistry } from '../identity';
-import { AccessError } from '../errors';
+import { AccessError } from '../../errors';
 import type { SecretSealer } from './ports';
 
 /** How the detokenize answer is encrypted to its caller (openapi `EncryptedCardForCaller`). */

@@ -3,7 +3,7 @@ import { encryptCompact } from '@opentsp/crypto';
 import type { AuditActor } from '../../store/audit-entries.table';
 import { paymentsRepository, type DetokenizeRow, type PaymentAuditEntry } from '../../store/payments.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { AccessError, NotFoundError, StateError, TspError } from '../errors';
+import { AccessError, NotFoundError, StateError, TspError } from '../../errors';
 import type { IdentityRegistry } from '../identity';
 import type { Principal } from '../principal';
 import type { CallerKeys } from './caller-keys';

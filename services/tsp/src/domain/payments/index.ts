@@ -1,13 +1,13 @@
-import { Counter } from 'prom-client';
-import type { CoreServices } from '../../compose';
 import { clockOf, type ServiceContext } from '../../context';
+import { detokenizeOutcomeCounter } from '../../observability/area-metrics';
 import type { Principal } from '../principal';
-import type { TokenServices } from '../tokens';
+import type { UnitOfWork } from '../../store/transaction';
+import type { IdentityRegistry } from '../identity';
 import { CallerKeys } from './caller-keys';
 import { CryptogramKeys } from './cryptogram-mac';
 import { detokenize, type DetokenizeCommitHook, type DetokenizeRequest, type DetokenizeResponse } from './detokenize';
 import { issuePaymentCredentials, type CryptogramRequest, type PaymentCredentials } from './payment-credentials';
-import { paymentPorts } from './ports';
+import type { PaymentPorts } from './ports';
 
 export type { CryptogramRequest, PaymentCredentials, DetokenizeCommitHook, DetokenizeRequest, DetokenizeResponse };
 export { canonicalCryptogramInput, computeCryptogram, verifyCryptogram } from './cryptogram-mac';
@@ -38,32 +38,30 @@ export interface PaymentServices {
   detokenize(principal: Principal, request: DetokenizeRequest, requestId?: string, withinCommit?: DetokenizeCommitHook): Promise<DetokenizeResponse>;
 }
 
-export async function createPaymentServices(
-  ctx: ServiceContext,
-  core: CoreServices,
-  _tokens: TokenServices,
-): Promise<PaymentServices> {
+/** What the payments area is built on: the vault and the risk engine only through `ports`. */
+export interface PaymentDependencies {
+  readonly uow: UnitOfWork;
+  /** The identity area's registry (callers' keys, token domains). */
+  readonly registry: IdentityRegistry;
+  readonly ports: PaymentPorts;
+}
+
+export async function createPaymentServices(ctx: ServiceContext, deps: PaymentDependencies): Promise<PaymentServices> {
   const { db } = ctx.database;
   const settings = ctx.config.payments;
-  const ports = paymentPorts(core);
-  const registry = core.identity.registry;
+  const { ports, registry } = deps;
   const keys = new CryptogramKeys(db, ports.sealer, settings.tokenKeyCacheSize);
   const callerKeys = new CallerKeys(db, registry, ports.sealer, settings.clientKeyCacheSize);
-  const outcomes = new Counter({
-    name: 'opentsp_detokenize_total',
-    help: 'Detokenization requests by outcome (granted or the refusal code).',
-    labelNames: ['outcome'] as const,
-    registers: [ctx.metrics.registry],
-  });
+  const countOutcome = detokenizeOutcomeCounter(ctx.metrics);
   const detokenizeDeps = {
     db,
-    uow: core.uow,
+    uow: deps.uow,
     keys,
     callerKeys,
     registry,
     cards: ports.cards,
     risk: ports.risk,
-    onOutcome: (outcome: string) => outcomes.inc({ outcome }),
+    onOutcome: countOutcome,
     clock: clockOf(ctx),
     expiryGraceMs: ctx.config.tokenExpiry.graceDays * 86_400_000,
   };

@@ -3,7 +3,7 @@ import type { AuditActor } from '../../store/audit-entries.table';
 import { paymentsRepository } from '../../store/payments.repository';
 import { tokensRepository } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
-import { AccessError, NotFoundError, StateError } from '../errors';
+import { AccessError, NotFoundError, StateError } from '../../errors';
 import { assertRequestorOwnsToken, type IdentityRegistry } from '../identity';
 import type { Principal } from '../principal';
 import { computeCryptogram, type CryptogramKeys } from './cryptogram-mac';

@@ -1,10 +1,9 @@
 /**
- * The payments area's ports to other areas, in ONE file so the wiring can be fixed in one
- * place when their APIs move (vault, identity, risk). Everything else in domain/payments
- * depends on these small interfaces, not on the other areas' modules.
+ * The payments area's ports to other areas (vault, risk), as interfaces the area owns. The
+ * composition root adapts those areas to them (composition/payments.ts); everything in
+ * domain/payments depends on these small interfaces, not on the other areas' modules.
  */
-import type { CoreServices } from '../../compose';
-import type { RiskDecisionRequest } from '../../risk';
+import type { RiskDecisionRequest, RiskVerdict } from '../../risk';
 import type { RiskDecisionWrite } from '../../store/payments.repository';
 import type { Executor } from '../../store/transaction';
 import type { SealedCardColumns } from '../../vault/card-vault';
@@ -33,11 +32,7 @@ export interface CardReader {
 /** What the payments area asks the risk engine (DESIGN §6): references and the transaction only. */
 export type RiskRequest = RiskDecisionRequest & { kind: 'detokenization' };
 
-export interface RiskVerdict {
-  outcome: 'approve' | 'step_up' | 'decline';
-  reasonCodes: string[];
-  decisionId: string;
-}
+export type { RiskVerdict } from '../../risk';
 
 /** A decision the rules reached, not stored yet: detokenize writes it with its own statement. */
 export interface PendingRiskDecision {
@@ -56,32 +51,4 @@ export interface PaymentPorts {
   sealer: SecretSealer;
   cards: CardReader;
   risk: RiskPort;
-}
-
-/** Builds the ports from the composition root's core services. */
-export function paymentPorts(core: CoreServices): PaymentPorts {
-  const { vault } = core;
-  return {
-    sealer: {
-      seal: (tx, context, plaintext) => vault.envelope.seal(tx, context, plaintext),
-      open: async (executor, sealed, context) => (await vault.envelope.open(executor, sealed, context)).bytes(),
-    },
-    cards: {
-      async readCard(executor, cardRef) {
-        const card = await vault.cards.readCard(executor, cardRef);
-        return { revealPan: () => card.pan.reveal(), expMonth: card.expMonth, expYear: card.expYear };
-      },
-      async openSealedCard(executor, sealed) {
-        const card = await vault.cards.openSealedCard(executor, sealed);
-        return { revealPan: () => card.pan.reveal(), expMonth: card.expMonth, expYear: card.expYear };
-      },
-    },
-    risk: {
-      counter: (now) => core.risk.detokenizationCounter(now),
-      async evaluate(request, counts, now) {
-        const { decision, record, effects } = await core.risk.evaluateCountedDetokenization(request, counts, now);
-        return { verdict: { outcome: decision.outcome, reasonCodes: decision.reasonCodes, decisionId: decision.decisionId }, write: { record, effects } };
-      },
-    },
-  };
 }

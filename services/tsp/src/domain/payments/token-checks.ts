@@ -1,4 +1,4 @@
-import { AccessError, StateError } from '../errors';
+import { AccessError, StateError } from '../../errors';
 
 /** The parts of a token the payment checks look at. */
 export interface UsableToken {

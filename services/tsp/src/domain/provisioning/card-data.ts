@@ -1,7 +1,7 @@
 import { isLuhnValid } from '@opentsp/card';
 import { CryptoError, decryptJson, type KeySet } from '@opentsp/crypto';
 import { Cvv2, Pan } from '../../vault/secrets';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../../errors';
 
 /** Card data from an `encryptedCard` JWE, with the PAN typed so it cannot be printed. */
 export interface CardData {

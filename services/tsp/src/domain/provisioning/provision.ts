@@ -2,7 +2,7 @@ import type { components } from '@opentsp/api-types';
 import type { Executor } from '../../store/transaction';
 import { randomId } from '../../vault/ids';
 import { applyCardVerification, requestDecision, STAND_IN_IDV_METHODS, type IssuerDecision } from '../issuer-gateway';
-import { AccessError, TspError, ValidationError } from '../errors';
+import { AccessError, TspError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { auditActorOf, causeOf, type Cause } from '../tokens/cause';
 import type { TokenContext } from '../tokens/context';

@@ -1,5 +1,5 @@
 import type { components } from '@opentsp/api-types';
-import { AccessError } from '../errors';
+import { AccessError } from '../../errors';
 
 type Channel = components['schemas']['Channel'];
 

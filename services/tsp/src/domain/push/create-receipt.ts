@@ -3,7 +3,7 @@ import type { PushConfig } from '../../config';
 import { pushReceiptsRepository } from '../../store/push-receipts.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
 import { randomId } from '../../vault/ids';
-import { AccessError, NotFoundError, ValidationError } from '../errors';
+import { AccessError, NotFoundError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { parseProduct } from '../tokens/token-view';
 import { deepLinkFor } from './deep-link';

@@ -1,10 +1,11 @@
-import type { CoreServices } from '../../compose';
+import type { AuditLog } from '../../audit/audit-log';
 import { clockOf, type ServiceContext } from '../../context';
 import type { Principal } from '../principal';
-import type { TokenServices } from '../tokens';
+import type { UnitOfWork } from '../../store/transaction';
 import { createPushReceipt, type PushDependencies } from './create-receipt';
 import { pushToken } from './direct-push';
-import { pushPortsFrom } from './ports';
+import { pushCards } from './push-card';
+import type { PushAreaPorts } from './ports';
 import { redeemPushReceipt } from './redeem-receipt';
 import { RedemptionBudget } from './redemption-budget';
 import type { CreatePushReceiptRequest, PushContext, PushReceipt, PushTokenRequest, RedeemPushReceiptRequest, Token } from './types';
@@ -31,15 +32,18 @@ export interface PushServices {
   pushToken(principal: Principal, body: PushTokenRequest, context: PushContext): Promise<Token>;
 }
 
-export async function createPushServices(
-  ctx: ServiceContext,
-  core: CoreServices,
-  tokens: TokenServices,
-): Promise<PushServices> {
+/** What the push area is built on: the other areas only through `ports`. */
+export interface PushAreaDependencies {
+  readonly uow: UnitOfWork;
+  readonly audit: AuditLog;
+  readonly ports: PushAreaPorts;
+}
+
+export async function createPushServices(ctx: ServiceContext, area: PushAreaDependencies): Promise<PushServices> {
   const deps: PushDependencies = {
-    uow: core.uow,
-    audit: core.audit,
-    ports: pushPortsFrom(core, tokens, ctx.config),
+    uow: area.uow,
+    audit: area.audit,
+    ports: { ...area.ports, ...pushCards(area.ports, area.audit, { jweMaxAgeSeconds: ctx.config.tokens.jweMaxAgeSeconds }) },
     config: ctx.config.push,
     publicUrl: ctx.config.publicUrl,
   };

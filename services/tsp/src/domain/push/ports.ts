@@ -1,20 +1,19 @@
-import type { Key } from '@opentsp/crypto';
-import type { CoreServices } from '../../compose';
-import type { Config } from '../../config';
-import { cardMetadataRepository, type CardMetadata } from '../../store/card-metadata.repository';
+import type { Key, KeySet } from '@opentsp/crypto';
+import type { RiskSignalsInput, RiskSubject, RiskVerdict } from '../../risk';
+import type { CardMetadata } from '../../store/card-metadata.repository';
 import type { Executor } from '../../store/transaction';
+import type { Pan } from '../../vault/secrets';
+import type { IdentityRegistry } from '../identity';
 import type { Client, Issuer } from '../identity/records';
-import { assertIssuerOwnsPan } from '../identity/tenancy';
 import type { Principal } from '../principal';
-import { decryptCardData } from '../provisioning/card-data';
-import type { TokenServices } from '../tokens';
 import type { Cause } from '../tokens/cause';
+import type { WebhookTarget } from '../webhooks';
 import { type Channel, type DeviceSummary, type Token, type TokenLocation } from './types';
 
 /**
- * What the push area needs from the tokens, vault, identity, risk and webhooks areas, in one
- * place. Those areas were built in parallel with this one; this file is the only one that
- * knows their exact shapes, so a change of theirs is fixed here and nowhere else.
+ * What the push area needs from the tokens, vault, identity, risk and webhooks areas, as
+ * interfaces the area owns. The composition root adapts those areas to `PushAreaPorts`
+ * (composition/push.ts); the area adds its own card handling on top (push-card.ts).
  */
 
 /** A vaulted card's public facts (no PAN). */
@@ -37,13 +36,17 @@ export interface NewPushedToken {
   details?: Record<string, unknown>;
 }
 
-export interface PushRiskDecision {
-  decisionId?: string;
-  outcome: 'approve' | 'step_up' | 'decline';
-  reasonCodes: string[];
-}
+/** The risk engine's verdict on a redemption (declared by the risk area). */
+export type PushRiskDecision = RiskVerdict;
 
-export type PushWebhookTarget = { kind: 'requestor'; clientId: string } | { kind: 'issuer'; issuerId: string };
+/**
+ * What redemption tells the risk engine: its subject and signals, plus push facts (issuer,
+ * PAR, device, channel, receipt age) recorded with the decision as given.
+ */
+export interface PushRiskInput {
+  subject: RiskSubject & Record<string, unknown>;
+  signals: RiskSignalsInput & Record<string, unknown>;
+}
 
 export interface PushPorts {
   readonly registry: {
@@ -66,74 +69,23 @@ export interface PushPorts {
    */
   createToken(tx: Executor, input: NewPushedToken): Promise<Token>;
   /** The risk engine, evaluation point `push_redemption`. */
-  decideRisk(tx: Executor, input: { subject: Record<string, unknown>; signals: Record<string, unknown> }): Promise<PushRiskDecision>;
+  decideRisk(tx: Executor, input: PushRiskInput): Promise<PushRiskDecision>;
   /** The webhook outbox, in `tx`. */
-  emitWebhook(tx: Executor, event: { type: 'token.pushed'; tokenRef: string; data: { token: Token } & Record<string, unknown>; targets: PushWebhookTarget[] }): Promise<void>;
+  emitWebhook(tx: Executor, event: { type: 'token.pushed'; tokenRef: string; data: { token: Token } & Record<string, unknown>; targets: WebhookTarget[] }): Promise<void>;
 }
 
-/** Loosely typed view used only to reach members that may not exist yet in another area. */
-type Loose = Record<string, unknown>;
-
-function member<T>(owner: unknown, path: string): T {
-  let value: unknown = owner;
-  for (const name of path.split('.')) value = value && typeof value === 'object' ? (value as Loose)[name] : undefined;
-  if (value === undefined) throw new Error(`push area: ${path} is not provided by this build (see domain/push/ports.ts)`);
-  return value as T;
-}
-
-function call<R>(owner: unknown, path: string, ...args: unknown[]): R {
-  const dot = path.lastIndexOf('.');
-  const target = dot < 0 ? owner : member<object>(owner, path.slice(0, dot));
-  return member<(...a: unknown[]) => R>(owner, path).apply(target, args);
-}
-
-/** Builds the ports from the composition root's services. */
-export function pushPortsFrom(core: CoreServices, tokens: TokenServices, config: Config): PushPorts {
-  const { vault, identity, risk, webhooks } = core;
-  return {
-    registry: {
-      getRequestorByTrid: (trid) => identity.registry.getRequestorByTrid(trid),
-      getIssuer: (issuerId) => identity.registry.getIssuer(issuerId),
-    },
-    signingKey: () => vault.keyRing.signingKey(),
-    async findCard(executor, cardRef) {
-      return (await cardMetadataRepository.byRefs(executor, [cardRef])).get(cardRef);
-    },
-    async storeEncryptedCard(tx, principal, encryptedCard) {
-      const data = await decryptCardData(encryptedCard, vault.keyRing.decryptionKeys(), { maxAgeSeconds: config.tokens.jweMaxAgeSeconds });
-      assertIssuerOwnsPan(principal, data.pan.reveal(), identity.registry);
-      const stored = await vault.cards.storeCard(tx, {
-        issuerId: principal.issuerId as string,
-        pan: data.pan,
-        expMonth: data.expMonth,
-        expYear: data.expYear,
-        ...(data.cardholderName ? { cardholderName: data.cardholderName } : {}),
-      });
-      if (stored.created) {
-        await core.audit.append(tx, {
-          actor: { type: 'client', clientId: principal.clientId },
-          action: 'card.create',
-          subject: { type: 'card', id: stored.cardRef },
-          outcome: 'success',
-          details: { issuerId: principal.issuerId, via: 'push' },
-        });
-      }
-      const card = (await cardMetadataRepository.byRefs(tx, [stored.cardRef])).get(stored.cardRef);
-      if (!card) throw new Error('push area: a card just stored cannot be read back');
-      return card;
-    },
-    // The tokens area owns token creation for pushes (ACTIVE, assurance 14, events, audit).
-    createToken: (tx, input) => tokens.createPushedToken(tx, input),
-    async decideRisk(tx, input) {
-      const decision = await call<Promise<Loose>>(risk, 'decide', tx, { kind: 'push_redemption', ...input });
-      return {
-        outcome: decision.outcome as PushRiskDecision['outcome'],
-        reasonCodes: (decision.reasonCodes as string[] | undefined) ?? [],
-        ...(typeof decision.decisionId === 'string' ? { decisionId: decision.decisionId } : {}),
-      };
-    },
-    async emitWebhook(tx, event) {
-      await webhooks.emit(tx, event);
-    },
-  };
+/** What the composition root provides (composition/push.ts): the other areas, adapted. */
+export interface PushAreaPorts extends Omit<PushPorts, 'registry' | 'findCard' | 'storeEncryptedCard'> {
+  /** The identity area's registry (requestors by TRID, issuers, BIN ranges). */
+  readonly registry: IdentityRegistry;
+  /** Private keys that may decrypt an issuer's `encryptedCard` JWE. */
+  decryptionKeys(): KeySet;
+  /**
+   * Stores the card in the vault (or finds it there by PAN): `created` tells which.
+   * @throws CardOfAnotherIssuerError (the vault's) when the PAN is vaulted for another issuer.
+   */
+  storeCard(
+    tx: Executor,
+    card: { issuerId: string; pan: Pan; expMonth: number; expYear: number; cardholderName?: string },
+  ): Promise<{ cardRef: string; created: boolean }>;
 }

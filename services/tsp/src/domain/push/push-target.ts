@@ -1,4 +1,4 @@
-import { AccessError, ValidationError } from '../errors';
+import { AccessError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import type { Client } from '../identity/records';
 import type { PushPorts } from './ports';

@@ -1,5 +1,5 @@
 import { pushReceiptsRepository, type PushReceiptRow } from '../../store/push-receipts.repository';
-import { AccessError, NotFoundError, StateError, TspError, type ProblemCode } from '../errors';
+import { AccessError, NotFoundError, StateError, TspError, type ProblemCode } from '../../errors';
 import type { Principal } from '../principal';
 import { checkChannelAllowed } from '../provisioning/token-domain';
 import { causeOf } from '../tokens/cause';

@@ -1,7 +1,7 @@
 import type { PushConfig } from '../../config';
 import { pushReceiptsRepository } from '../../store/push-receipts.repository';
 import type { Executor } from '../../store/transaction';
-import { TspError } from '../errors';
+import { TspError } from '../../errors';
 
 /** 429 `rate_limited` once a wallet account or device spent its failed-redemption budget. */
 export class RedemptionBudgetError extends TspError {

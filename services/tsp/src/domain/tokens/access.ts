@@ -1,7 +1,7 @@
 import { cardMetadataRepository, type CardMetadata } from '../../store/card-metadata.repository';
 import { tokensRepository, type TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
-import { AccessError, NotFoundError } from '../errors';
+import { AccessError, NotFoundError } from '../../errors';
 import type { Principal } from '../principal';
 
 /*

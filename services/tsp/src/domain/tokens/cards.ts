@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import { cardMetadataRepository, type CardMetadata } from '../../store/card-metadata.repository';
 import { tokensRepository } from '../../store/tokens.repository';
-import { AccessError, ValidationError } from '../errors';
+import { AccessError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { decryptCardData, type CardData } from '../provisioning/card-data';
 import { issuerCard } from './access';

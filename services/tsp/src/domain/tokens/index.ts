@@ -1,8 +1,9 @@
 import type { components } from '@opentsp/api-types';
-import type { CoreServices } from '../../compose';
+import type { AuditLog } from '../../audit/audit-log';
 import { clockOf, type BackgroundJobs, type ServiceContext, type StopFn } from '../../context';
 import type { TokenRow } from '../../store/tokens.repository';
-import type { Executor } from '../../store/transaction';
+import type { Executor, UnitOfWork } from '../../store/transaction';
+import type { IssuerAdmin } from '../identity/issuers';
 import type { Principal } from '../principal';
 import { provision, type ProvisionOptions, type ProvisionRequest } from '../provisioning/provision';
 import { confirmVerification } from '../verification/confirm-verification';
@@ -11,7 +12,7 @@ import { registerCard, updateCard } from './cards';
 import type { TokenContext } from './context';
 import { createToken, type CreateTokenInput } from './create-token';
 import { issuerCardLifecycle, requestorLifecycle, type LifecycleInput } from './lifecycle';
-import { tokenPortsFrom } from './ports';
+import { translateCardOwnership, type TokenPorts } from './ports';
 import { createPushedToken, type PushedTokenInput } from './pushed-token';
 import { getIssuerToken, getToken, listIssuerTokens, listTokens, type IssuerTokenSearch, type Page } from './queries';
 import { issuerTokenHistory } from './token-history';
@@ -87,8 +88,17 @@ export interface TokenServices {
   start?(): Promise<StopFn>;
 }
 
-export async function createTokenServices(ctx: ServiceContext, core: CoreServices): Promise<TokenServices> {
-  const tc: TokenContext = { uow: core.uow, audit: core.audit, ports: tokenPortsFrom(core), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx), expiry: ctx.config.tokenExpiry };
+/** What the tokens area is built on: the other areas reach it only through `ports`. */
+export interface TokenDependencies {
+  readonly uow: UnitOfWork;
+  readonly audit: AuditLog;
+  /** The identity area's issuer admin (token BIN range usage). */
+  readonly issuers: IssuerAdmin;
+  readonly ports: TokenPorts;
+}
+
+export async function createTokenServices(ctx: ServiceContext, deps: TokenDependencies): Promise<TokenServices> {
+  const tc: TokenContext = { uow: deps.uow, audit: deps.audit, ports: translateCardOwnership(deps.ports), config: ctx.config.tokens, logger: ctx.logger, outbound: outboundGuardFor(ctx.config), clock: clockOf(ctx), expiry: ctx.config.tokenExpiry };
   return {
     createToken: (tx, input) => createToken(tx, tc, input),
     createPushedToken: (tx, input) => createPushedToken(tx, tc, input),
@@ -102,7 +112,7 @@ export async function createTokenServices(ctx: ServiceContext, core: CoreService
     getIssuerToken: (principal, tokenRef) => getIssuerToken(tc, principal, tokenRef),
     issuerTokenHistory: (principal, tokenRef, page) => issuerTokenHistory(tc, principal, tokenRef, page),
     tokenBinUsage: (issuerId) =>
-      tokenBinUsage({ executor: core.uow.executor, issuers: core.identity.issuers, cardRanges: () => core.identity.registry.allCardBinRanges() }, issuerId),
+      tokenBinUsage({ executor: deps.uow.executor, issuers: deps.issuers, cardRanges: () => deps.ports.registry.allCardBinRanges() }, issuerId),
     requestorLifecycle: (principal, tokenRef, transition, input, requestId) => requestorLifecycle(tc, principal, tokenRef, transition, input, requestId),
     issuerCardLifecycle: (principal, cardRef, transition, input, requestId) => issuerCardLifecycle(tc, principal, cardRef, transition, input, requestId),
     registerCard: (principal, request, requestId) => registerCard(tc, principal, request, requestId),

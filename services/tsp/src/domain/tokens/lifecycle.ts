@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import { tokensRepository, type TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
-import { AccessError, StateError } from '../errors';
+import { AccessError, StateError } from '../../errors';
 import type { Principal } from '../principal';
 import { isTokenPastExpiry } from '../provisioning/token-domain';
 import { cardTokens, issuerCard, requestorToken } from './access';

@@ -1,15 +1,17 @@
 import type { KeySet, Key } from '@opentsp/crypto';
-import type { CoreServices } from '../../compose';
 import type { Executor } from '../../store/transaction';
-import type { RiskEvent, RiskSignalsInput, RiskSubject } from '../../risk';
+import type { RiskEvent, RiskSignalsInput, RiskSubject, RiskVerdict } from '../../risk';
+import { CardOfAnotherIssuerError } from '../../vault/vault-error';
 import type { Pan, Plaintext } from '../../vault/secrets';
-import { StateError } from '../errors';
+import { crossTenantCardError } from '../identity/tenancy';
+import { StateError } from '../../errors';
 import type { Issuer, Client, OwnedCardBinRange } from '../identity/records';
+import type { EmitWebhookInput } from '../webhooks';
 
 /**
- * What the tokens area needs from the vault, identity, risk and webhooks areas, in one place.
- * Those areas were built in parallel with this one; this file is the only one that knows
- * their exact shapes, so a change of theirs is fixed here and nowhere else.
+ * What the tokens area needs from the vault, identity, risk and webhooks areas, as interfaces
+ * the area owns. The composition root adapts the other areas to them (composition/tokens.ts),
+ * so a change of theirs is fixed there and nowhere in this area.
  */
 
 /** A vaulted card as stored (no PAN). */
@@ -37,7 +39,10 @@ export interface StoreCardInput {
 export interface CardVaultPort {
   /** The card with this PAN (by keyed fingerprint), if stored and not deleted. */
   findByFingerprint(tx: Executor, pan: Pan): Promise<VaultCard | undefined>;
-  /** Stores a new card (the caller dedupes first with `findByFingerprint`). */
+  /**
+   * Stores a new card (the caller dedupes first with `findByFingerprint`).
+   * @throws CardOfAnotherIssuerError (the vault's) when the PAN is vaulted for another issuer.
+   */
   storeCard(tx: Executor, input: StoreCardInput): Promise<VaultCard>;
   /** Replaces PAN and expiry of a card (reissue); the card keeps its `cardRef`. */
   updateCard(tx: Executor, cardRef: string, input: { pan: Pan; expMonth: number; expYear: number }): Promise<VaultCard>;
@@ -45,12 +50,8 @@ export interface CardVaultPort {
   shredCard(tx: Executor, cardRef: string): Promise<void>;
 }
 
-export interface RiskDecision {
-  decisionId?: string;
-  outcome: 'approve' | 'step_up' | 'decline';
-  reasonCodes: string[];
-  score?: number;
-}
+/** The risk engine's verdict on a provisioning (declared by the risk area). */
+export type RiskDecision = RiskVerdict;
 
 export interface RiskPort {
   decide(tx: Executor, input: { kind: 'provisioning'; subject: RiskSubject; signals: RiskSignalsInput }): Promise<RiskDecision>;
@@ -58,10 +59,8 @@ export interface RiskPort {
   recordEvent(tx: Executor, event: RiskEvent): Promise<void>;
 }
 
-export type WebhookTarget = { kind: 'requestor'; clientId: string } | { kind: 'issuer'; issuerId: string };
-
 export interface WebhookPort {
-  emit(tx: Executor, event: { type: string; tokenRef: string; data: Record<string, unknown>; targets: WebhookTarget[] }): Promise<void>;
+  emit(tx: Executor, event: EmitWebhookInput): Promise<void>;
 }
 
 export interface RegistryPort {
@@ -91,84 +90,20 @@ export interface TokenPorts {
   webhooks: WebhookPort;
 }
 
-function toVaultCard(r: { cardRef: string; issuerId: string; par: string; panLast4: string; expMonth: number; expYear: number }): VaultCard {
-  return { cardRef: r.cardRef, issuerId: r.issuerId, par: r.par, panLast4: r.panLast4, expMonth: r.expMonth, expYear: r.expYear };
-}
-
-/** The `kid` of a compact JWE's protected header, without trusting anything else in it. */
-function kidOf(jwe: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' && header.kid.length <= 128 ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Builds the ports from the composition root's core services. */
-export function tokenPortsFrom(core: CoreServices): TokenPorts {
-  const { vault, identity, risk, webhooks } = core;
-  const registry = identity.registry;
+/**
+ * The ports with the vault's own refusal translated into the API's tenancy problem
+ * (`cross_tenant_access`): the vault knows cards, not tenants and problem codes.
+ */
+export function translateCardOwnership(ports: TokenPorts): TokenPorts {
+  const { cards } = ports;
   return {
-    async decryptionKeysFor(jwe) {
-      const kid = kidOf(jwe);
-      if (kid && !vault.keyRing.decryptionKeys().has(kid)) await vault.keyRing.ensureKid?.(kid);
-      return vault.keyRing.decryptionKeys();
-    },
-    signingKey: () => vault.keyRing.signingKey(),
+    ...ports,
     cards: {
-      async findByFingerprint(tx, pan) {
-        const found = await vault.cards.findByFingerprint(tx, pan);
-        return found ? toVaultCard(found) : undefined;
-      },
-      async storeCard(tx, input) {
-        // A new card takes the reference already announced to the issuer in the decision
-        // request, so the issuer's records and the token agree.
-        const stored = await vault.cards.storeCard(tx, input);
-        return toVaultCard(await vault.cards.getCard(tx, stored.cardRef));
-      },
-      async updateCard(tx, cardRef, input) {
-        return toVaultCard(await vault.cards.updateCard(tx, cardRef, input));
-      },
-      async shredCard(tx, cardRef) {
-        await vault.cards.shredCard(tx, cardRef);
-      },
-    },
-    fingerprint: (pan) => vault.fingerprints.fingerprint(pan),
-    async allocateTokenNumber(tx, issuerId) {
-      const ranges = registry.tokenBinRangesOf(issuerId);
-      const cardRanges = registry.allCardBinRanges();
-      let lastError: unknown = new StateError('token_range_exhausted', 'The issuer has no token BIN range.');
-      // The first range with a free number wins; a full range falls through to the next one.
-      for (const range of ranges) {
-        try {
-          return await vault.tokenNumbers.allocate(tx, range, cardRanges);
-        } catch (err) {
-          if (!(err instanceof StateError && err.code === 'token_range_exhausted')) throw err;
-          lastError = err;
-        }
-      }
-      throw lastError;
-    },
-    seal: (tx, context, secret) => vault.envelope.seal(tx, context, secret),
-    open: (executor, sealed, context) => vault.envelope.open(executor, sealed, context),
-    registry: {
-      findIssuerForPan: (pan) => registry.findIssuerForPan(pan),
-      getIssuer: (id) => registry.getIssuer(id),
-      getClient: (id) => registry.getClient(id),
-      allCardBinRanges: () => registry.allCardBinRanges(),
-    },
-    risk: {
-      async decide(tx, input) {
-        const decision = await risk.decide(tx, input);
-        return { outcome: decision.outcome, reasonCodes: decision.reasonCodes, decisionId: decision.decisionId, score: decision.score };
-      },
-      recordEvent: (tx, event) => risk.recordEvent(tx, event),
-    },
-    webhooks: {
-      async emit(tx, event) {
-        await webhooks.emit(tx, event as unknown as Parameters<typeof webhooks.emit>[1]);
-      },
+      ...cards,
+      storeCard: (tx, input) =>
+        cards.storeCard(tx, input).catch((err: unknown) => {
+          throw err instanceof CardOfAnotherIssuerError ? crossTenantCardError() : err;
+        }),
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import type { CardMetadata } from '../../store/card-metadata.repository';
 import type { Executor } from '../../store/transaction';
-import { NotFoundError } from '../errors';
+import { NotFoundError } from '../../errors';
 import { channelsFor } from '../provisioning/token-domain';
 import type { Cause } from './cause';
 import type { TokenContext } from './context';

@@ -1,7 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import { cardMetadataRepository } from '../../store/card-metadata.repository';
 import { tokensRepository } from '../../store/tokens.repository';
-import { AccessError, NotFoundError, ValidationError } from '../errors';
+import { AccessError, NotFoundError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { issuerToken, requestorToken } from './access';
 import type { TokenContext } from './context';

@@ -1,6 +1,7 @@
 import type { components } from '@opentsp/api-types';
 import type { TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
+import type { WebhookEventData } from '../webhooks';
 import { auditActorOf, webhookCause, type Cause } from './cause';
 import type { TokenContext } from './context';
 import type { Token } from './token-view';
@@ -48,10 +49,11 @@ export async function recordTokenChange(tx: Executor, ctx: TokenContext, change:
     },
     ...(cause.requestId ? { requestId: cause.requestId } : {}),
   });
-  const data: Record<string, unknown> = {
+  const data: WebhookEventData = {
     token: view,
     ...(change.previousStatus ? { previousStatus: change.previousStatus } : {}),
-    ...(change.reason ? { reason: change.reason } : {}),
+    // Lifecycle reasons arrive validated against the contract's LifecycleReason.
+    ...(change.reason ? { reason: change.reason as WebhookEventData['reason'] } : {}),
     ...(change.expiryChange ? { previousTokenExpiry: change.expiryChange.previous, tokenExpiry: change.expiryChange.current } : {}),
     cause: webhookCause(cause),
   };

@@ -1,4 +1,4 @@
-import { StateError } from '../errors';
+import { StateError } from '../../errors';
 
 export type TokenStatus = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED' | 'DELETED';
 export type TokenTransition = 'activate' | 'suspend' | 'resume' | 'delete';

@@ -2,7 +2,7 @@ import { verifyHotp } from '@opentsp/crypto';
 import { tokensRepository } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
 import { verificationRepository } from '../../store/verification.repository';
-import { NotFoundError, StateError, TspError, ValidationError } from '../errors';
+import { NotFoundError, StateError, TspError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { requestorToken } from '../tokens/access';
 import { auditActorOf, causeOf } from '../tokens/cause';

@@ -2,7 +2,7 @@ import type { components } from '@opentsp/api-types';
 import { generateOtpSecret, hotp } from '@opentsp/crypto';
 import { verificationRepository, type ChallengeRow } from '../../store/verification.repository';
 import { randomId } from '../../vault/ids';
-import { NotFoundError, StateError, ValidationError } from '../errors';
+import { NotFoundError, StateError, ValidationError } from '../../errors';
 import { deliverOtp } from '../issuer-gateway';
 import type { Principal } from '../principal';
 import { requestorToken } from '../tokens/access';

@@ -2,7 +2,7 @@ import type { TokensConfig } from '../../config';
 import { tokensRepository, type TokenRow } from '../../store/tokens.repository';
 import type { Executor } from '../../store/transaction';
 import type { ProvisioningRow } from '../../store/verification.repository';
-import { StateError, TspError } from '../errors';
+import { StateError, TspError } from '../../errors';
 import type { Cause } from '../tokens/cause';
 import type { TokenContext } from '../tokens/context';
 import { recordTokenChange } from '../tokens/token-events';

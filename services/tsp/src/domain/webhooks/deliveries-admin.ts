@@ -3,7 +3,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import { decodeCursor, encodeCursor } from '../../store/pagination';
 import type { UnitOfWork } from '../../store/transaction';
 import { webhookDeliveriesRepository as deliveries, type DeliveryFilter, type DeliveryRecord } from '../../store/webhook-deliveries.repository';
-import { NotFoundError, StateError } from '../errors';
+import { NotFoundError, StateError } from '../../errors';
 import type { Principal } from '../principal';
 import { enqueueDelivery } from './delivery';
 import type { WebhookDeliveryView } from './webhook-target';

@@ -1,6 +1,6 @@
 import type { Key } from '@opentsp/crypto';
-import type { Counter, Histogram } from 'prom-client';
 import type { WebhookConfig } from '../../config';
+import type { WebhookMetrics } from '../../observability/area-metrics';
 import type { Logger } from '../../observability/logger';
 import { jobQueueRepository } from '../../store/job-queue.repository';
 import type { Executor, UnitOfWork } from '../../store/transaction';
@@ -17,12 +17,6 @@ import { streamQueueName, targetOf, type WebhookTargetResolver } from './webhook
 /** The graphile-worker task that attempts one delivery; its payload is `{ deliveryId }`. */
 export const DELIVER_TASK = 'opentsp_webhook_deliver';
 
-export interface WebhookMetrics {
-  /** Attempts and their end states: delivered, retry_scheduled, dead, no_webhook_url. */
-  readonly outcomes: Counter<'outcome'>;
-  /** HTTP attempt latency by result: success, http_error, timeout, network_error. */
-  readonly latency: Histogram<'result'>;
-}
 
 export interface DeliveryDependencies {
   readonly uow: UnitOfWork;

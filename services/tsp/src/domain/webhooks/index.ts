@@ -1,14 +1,12 @@
-import client from 'prom-client';
 import type { AuditLog } from '../../audit/audit-log';
-import type { ServiceContext, StopFn } from '../../context';
-import type { Metrics } from '../../observability/metrics';
+import type { BackgroundJobs, ServiceContext } from '../../context';
+import { webhookMetrics } from '../../observability/area-metrics';
 import type { Executor } from '../../store/transaction';
 import { unitOfWork } from '../../store/transaction';
 import type { VaultServices } from '../../vault';
-import { startJobWorker, type BackgroundJobs } from '../../workers/job-worker';
 import type { Principal } from '../principal';
 import { listDeliveries, redeliver, type DeliveryFilter, type WebhookDeliveryList } from './deliveries-admin';
-import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies, type WebhookMetrics } from './delivery';
+import { attemptDelivery, DELIVER_TASK, type DeliveryDependencies } from './delivery';
 import { emitWebhook, type EmitWebhookInput, type EmittedWebhook } from './outbox';
 import { noWebhookUrls, type WebhookDeliveryView, type WebhookTargetResolver } from './webhook-target';
 import { guardedFetch, outboundGuardFor } from '../../util/outbound-guard';
@@ -53,38 +51,15 @@ export interface WebhookServices {
   /** Admin: redeliver (`delivery_not_found`, `delivery_in_progress`); audited as `webhook.redeliver`. */
   redeliver(principal: Principal, deliveryId: string, requestId?: string): Promise<WebhookDeliveryView>;
   /**
-   * Starts the delivery worker (the service's one job worker), with other areas' scheduled
-   * `jobs` if given; resolves to its stop function (which waits for in-flight jobs).
+   * The delivery job (one attempt per job, payload `{ deliveryId }`), run by the service's one
+   * job worker, which the composition root starts (compose.ts `startBackgroundWork`).
    */
-  start(jobs?: BackgroundJobs): Promise<StopFn>;
+  readonly jobs: BackgroundJobs;
 }
 
 export interface WebhookServiceOptions {
   /** Injected for tests; defaults to the global `fetch`. */
   fetch?: typeof fetch;
-}
-
-function webhookMetrics(metrics: Metrics): WebhookMetrics {
-  const { registry } = metrics;
-  // Several service instances may share one registry (tests); reuse what is registered.
-  const outcomes =
-    (registry.getSingleMetric('opentsp_webhook_deliveries_total') as client.Counter<'outcome'> | undefined) ??
-    new client.Counter({
-      name: 'opentsp_webhook_deliveries_total',
-      help: 'Webhook delivery attempts by outcome (delivered, retry_scheduled, dead, no_webhook_url)',
-      labelNames: ['outcome'] as const,
-      registers: [registry],
-    });
-  const latency =
-    (registry.getSingleMetric('opentsp_webhook_delivery_duration_seconds') as client.Histogram<'result'> | undefined) ??
-    new client.Histogram({
-      name: 'opentsp_webhook_delivery_duration_seconds',
-      help: 'Webhook HTTP attempt duration by result (success, http_error, timeout, network_error)',
-      labelNames: ['result'] as const,
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
-  return { outcomes, latency };
 }
 
 /**
@@ -113,23 +88,14 @@ export async function createWebhookServices(
     emit: emitWebhook,
     listDeliveries: (filter, page) => listDeliveries(uow, filter, page),
     redeliver: (principal, deliveryId, requestId) => redeliver({ uow, audit }, principal, deliveryId, requestId),
-    start: (jobs) =>
-      startJobWorker({
-        pool: ctx.database.pool,
-        logger: ctx.logger,
-        concurrency: ctx.config.webhooks.concurrency,
-        pollIntervalMs: ctx.config.webhooks.pollIntervalMs,
-        // An attempt lasts at most its HTTP timeout plus a few queries: twice that and a margin
-        // means the worker holding the lock is gone (see startJobWorker).
-        staleLockMs: 2 * ctx.config.webhooks.timeoutMs + 15_000,
-        handlers: {
-          ...jobs?.handlers,
-          [DELIVER_TASK]: async (payload) => {
-            const { deliveryId } = payload as { deliveryId?: unknown };
-            if (typeof deliveryId === 'string') await attemptDelivery(deps, deliveryId);
-          },
+    jobs: {
+      handlers: {
+        [DELIVER_TASK]: async (payload) => {
+          const { deliveryId } = payload as { deliveryId?: unknown };
+          if (typeof deliveryId === 'string') await attemptDelivery(deps, deliveryId);
         },
-        ...(jobs ? { crontab: jobs.crontab } : {}),
-      }),
+      },
+      crontab: [],
+    },
   };
 }

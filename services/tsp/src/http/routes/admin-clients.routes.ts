@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { Client, CreateClientRequest } from '../../domain/identity/clients';
-import { adminContext, pageQuery } from './identity.routes';
+import { adminContext, pageQuery } from './admin-context';
 
 /** `/v1/admin/clients…`: register, read, suspend, resume clients and rotate their secrets. */
-export function adminClientsRoutes(services: Services): Router {
+export function adminClientsRoutes(services: ApiServices): Router {
   const router = Router();
   const clients = services.identity.clients;
 

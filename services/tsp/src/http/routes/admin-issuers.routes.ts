@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { CreateIssuerRequest, UpdateIssuerRequest } from '../../domain/identity/issuers';
-import { adminContext, pageQuery } from './identity.routes';
+import { adminContext, pageQuery } from './admin-context';
 
 /** `/v1/admin/issuers…`: register, read and update issuers and their BIN ranges; token BIN range usage. */
-export function adminIssuersRoutes(services: Services): Router {
+export function adminIssuersRoutes(services: ApiServices): Router {
   const router = Router();
   const issuers = services.identity.issuers;
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Response } from 'express';
-import { NotFoundError } from '../../domain/errors';
+import { NotFoundError } from '../../errors';
 
 /** Vite names every file under assets/ by its content hash: a changed file is a new URL. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';

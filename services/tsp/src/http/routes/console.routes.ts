@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Config } from '../../config';
-import { AccessError, NotFoundError, UnavailableError, ValidationError } from '../../domain/errors';
+import { AccessError, NotFoundError, UnavailableError, ValidationError } from '../../errors';
 import type { SandboxConsole } from './console-sandbox';
 import { consoleStatic } from './console-static';
 

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { components } from '@opentsp/api-types';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { IssuerTokenSearch } from '../../domain/tokens';
 import { requirePrincipal, requireScope } from '../auth';
@@ -24,7 +24,7 @@ function requestIdOf(res: Response): string | undefined {
  * history: the token console's customer-service API). Push receipts and direct pushes live in
  * push.routes.ts.
  */
-export function issuerRoutes(services: Services, _ctx: ServiceContext): Router {
+export function issuerRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
 
   router.post('/v1/issuer/cards', requireScope('issuer:cards'), async (req, res) => {

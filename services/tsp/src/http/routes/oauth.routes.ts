@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
-import { TspError } from '../../domain/errors';
+import { TspError } from '../../errors';
 import { TokenFailureBudgetError } from '../../domain/identity/token-failure-budget';
 import { loadOpenApiSpec } from '../openapi-spec';
 
@@ -36,7 +36,7 @@ function authorizationServerMetadata(publicUrl: string): OAuthMetadata {
  * `POST /oauth2/token` (RFC 6749 §4.4 client credentials; RFC 7523 client assertions) and
  * `GET /.well-known/oauth-authorization-server` (RFC 8414).
  */
-export function oauthRoutes(services: Services, ctx: ServiceContext): Router {
+export function oauthRoutes(services: ApiServices, ctx: ServiceContext): Router {
   const router = Router();
   const metadata = JSON.stringify(authorizationServerMetadata(ctx.config.publicUrl));
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { CryptogramRequest, DetokenizeRequest } from '../../domain/payments';
 import { requirePrincipal, requireScope } from '../auth';
@@ -10,7 +10,7 @@ import type { IdempotencyClaim } from '../idempotency';
  * for acquirers. Thin: the contract validator has checked the body; the domain does the rest.
  * Both answers carry card-related data, so they must never be cached (`no-store`).
  */
-export function paymentsRoutes(services: Services, _ctx: ServiceContext): Router {
+export function paymentsRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
   const { payments } = services;
 

@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { PushContext } from '../../domain/push';
 import type { CreatePushReceiptRequest, PushTokenRequest } from '../../domain/push/types';
@@ -11,7 +11,7 @@ import type { IdempotencyClaim } from '../idempotency';
  * `POST /v1/tokens` with `{ pushReceipt }` (tokens.routes.ts dispatches to `services.push.redeem`).
  * Bodies are validated against openapi/tsp.yaml before they get here.
  */
-export function pushRoutes(services: Services, _ctx: ServiceContext): Router {
+export function pushRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
   router.post('/v1/push-receipts', requireScope('push:create'), async (req, res) => {
     const receipt = await services.push.createReceipt(requirePrincipal(res), req.body as CreatePushReceiptRequest, contextOf(res, 201));

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { components } from '@opentsp/api-types';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { PublishContext } from '../../risk/rule-admin';
 import { requirePrincipal, requireScope } from '../auth';
@@ -20,7 +20,7 @@ function publisher(res: Response): PublishContext {
 }
 
 /** Admin API of the risk engine: rules as data and recorded decisions (scope `admin`). */
-export function riskRoutes(services: Services, _ctx: ServiceContext): Router {
+export function riskRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
   const { risk } = services;
   const admin = requireScope('admin');

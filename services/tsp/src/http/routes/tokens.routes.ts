@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { components } from '@opentsp/api-types';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { ProvisionRequest } from '../../domain/tokens';
 import { requirePrincipal, requireScope } from '../auth';
@@ -29,7 +29,7 @@ export function pageOf(query: Record<string, unknown>): { limit?: number; cursor
  * the token views. Thin: bodies are validated against openapi/tsp.yaml before they get here;
  * each handler calls one domain function.
  */
-export function tokensRoutes(services: Services, ctx: ServiceContext): Router {
+export function tokensRoutes(services: ApiServices, ctx: ServiceContext): Router {
   const router = Router();
   // Completes the Idempotency-Key record inside the transaction that creates the token.
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import { requirePrincipal, requireScope } from '../auth';
 import type { IdempotencyClaim } from '../idempotency';
@@ -11,7 +11,7 @@ const JWKS_CACHE_CONTROL = 'public, max-age=300';
  * HTTP routes of the vault area: the TSP's public keys and KEK administration. Thin: each
  * handler calls one vault function and returns its result as the contract's shape.
  */
-export function vaultRoutes(services: Services, _ctx: ServiceContext): Router {
+export function vaultRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
   const { vault } = services;
 

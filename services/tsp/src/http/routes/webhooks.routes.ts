@@ -1,11 +1,11 @@
 import { Router } from 'express';
-import type { Services } from '../../compose';
+import type { ApiServices } from '../services';
 import type { ServiceContext } from '../../context';
 import type { DeliveryFilter } from '../../domain/webhooks';
 import { requirePrincipal, requireScope } from '../auth';
 
 /** HTTP routes of the webhooks area (admin: deliveries, redelivery). Query shapes are checked by the contract validator. */
-export function webhooksRoutes(services: Services, _ctx: ServiceContext): Router {
+export function webhooksRoutes(services: ApiServices, _ctx: ServiceContext): Router {
   const router = Router();
 
   router.get('/v1/admin/webhooks/deliveries', requireScope('admin'), async (req, res) => {

@@ -1,3 +1,4 @@
+// The audit chain's hash, next to the repository that chains each entry as it is inserted.
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../util/canonical-json';
 

@@ -1,0 +1,32 @@
+import type { AuditCheckpoint, AuditCheckpoints, CheckpointVerification } from '../../audit/audit-checkpoints';
+import type { AuditLog } from '../../audit/audit-log';
+import { listAuditEntries, type AuditFilter } from '../../store/audit-query.repository';
+import type { ChainedAuditEntry } from '../../store/audit.repository';
+import type { Executor } from '../../store/transaction';
+
+export type { AuditFilter } from '../../store/audit-query.repository';
+
+/** The audit log as operators and auditors read and check it (`/v1/admin/audit…`, admin scope). */
+export interface AuditTrail {
+  /**
+   * Chained entries by `seq` ascending, filtered (`cursor_invalid` for a foreign cursor). Entries
+   * appended before the call are chained first, so a caller sees what it just did.
+   */
+  list(filter: AuditFilter, page: { limit: number; cursor?: string }): Promise<{ data: ChainedAuditEntry[]; nextCursor: string | null }>;
+  /** Re-computes the chain over a range and checks it against the signed checkpoints. */
+  verify(range: { fromSeq?: number; toSeq?: number }): Promise<CheckpointVerification>;
+  /** A signed checkpoint of the chain's head now (they are also written on a schedule): DESIGN §4. */
+  createCheckpoint(): Promise<AuditCheckpoint>;
+}
+
+export function createAuditTrail(deps: { executor: Executor; audit: AuditLog; checkpoints: AuditCheckpoints }): AuditTrail {
+  return {
+    async list(filter, page) {
+      await deps.audit.flush();
+      const { entries, nextCursor } = await listAuditEntries(deps.executor, filter, page);
+      return { data: entries, nextCursor };
+    },
+    verify: (range) => deps.checkpoints.verify(range),
+    createCheckpoint: () => deps.checkpoints.create(),
+  };
+}
