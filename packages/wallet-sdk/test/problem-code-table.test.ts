@@ -32,8 +32,8 @@ const CLASS_OF_FAMILY: Record<string, abstract new (...args: never[]) => OpenTsp
 
 describe('problem codes of the contract', () => {
   it.each(Object.entries(PROBLEM_CODE_TABLE))('%s becomes the error class of its family', (code, { status, family, title }) => {
-    // A status unlike the code's own: the class must follow the code, not the status.
-    const error = errorFromResponse(status === 418 ? 400 : 418, { type: `urn:opentsp:problem:${code}`, title, status, code });
+    // Answered with a status no code has: the class must follow the code, not the HTTP status.
+    const error = errorFromResponse(418, { type: `urn:opentsp:problem:${code}`, title, status, code });
     expect(error).toBeInstanceOf(CLASS_OF_FAMILY[family]);
     expect(error.code).toBe(code);
   });
