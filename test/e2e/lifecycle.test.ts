@@ -1,25 +1,25 @@
-import { IssuerTspClient, TspApiError } from '../../services/issuer-sim/src';
+import { IssuerClient, OpenTspError } from '@opentsp/wallet-sdk';
 import { bearer, createTestClient, createTestIssuer, tokenFor } from '../support/clients';
 import { encryptCardFor, provisionBody, startProvisioningWorld, testPan, type ProvisioningWorld } from '../support/issuer-sim-harness';
 
 /*
  * Token lifecycle end to end (DESIGN §2 flow 5): by the wallet and by the bank (one token or
- * every token of a card), card reissue, tenancy, the token lists. The bank side uses
- * issuer-sim's own TSP client with its client credentials.
+ * every token of a card), card reissue, tenancy, the token lists. The bank side uses the
+ * SDK's IssuerClient with the bank's client credentials.
  */
 
 const YEAR = new Date().getUTCFullYear();
 
 describe('token lifecycle by the token requestor and the issuer', () => {
   let w: ProvisioningWorld;
-  let bank: IssuerTspClient;
+  let bank: IssuerClient;
   let cardRef: string;
   let pan: string;
   const tokenRefs: string[] = [];
 
   beforeAll(async () => {
     w = await startProvisioningWorld();
-    bank = new IssuerTspClient({ tspUrl: w.tsp.url, clientId: w.issuerClient.clientId, clientSecret: w.issuerClient.clientSecret });
+    bank = new IssuerClient({ baseUrl: w.tsp.url, credentials: { clientId: w.issuerClient.clientId, clientSecret: w.issuerClient.clientSecret } });
     pan = testPan(w.cardPrefix, '234');
     const card = await bank.registerCard({ pan, expMonth: 6, expYear: YEAR + 3 }, { product: { type: 'debit', name: 'Test Debit' }, cardArtAssetId: 'art_test' });
     cardRef = card.cardRef;
@@ -45,9 +45,9 @@ describe('token lifecycle by the token requestor and the issuer', () => {
   const [t1, t2] = [() => tokenRefs[0] as string, () => tokenRefs[1] as string];
 
   it('provisions both tokens onto the card the issuer registered (dedupe by fingerprint)', async () => {
-    const list = await bank.listTokens({ cardRef });
-    expect(list.data.map((t) => t.tokenRef).sort()).toEqual([...tokenRefs].sort());
-    expect(list.data[0]?.card).toMatchObject({ cardRef, product: { type: 'debit', name: 'Test Debit' }, cardArtAssetId: 'art_test' });
+    const list = await bank.listCardTokens(cardRef).toArray();
+    expect(list.map((t) => t.tokenRef).sort()).toEqual([...tokenRefs].sort());
+    expect(list[0]?.card).toMatchObject({ cardRef, product: { type: 'debit', name: 'Test Debit' }, cardArtAssetId: 'art_test' });
     expect(JSON.stringify(list)).not.toContain(pan);
   });
 
@@ -63,22 +63,22 @@ describe('token lifecycle by the token requestor and the issuer', () => {
   });
 
   it('does not let the wallet lift a suspension the issuer made', async () => {
-    const result = await bank.cardLifecycle(cardRef, 'suspend', { reason: 'fraud_suspected', tokenRefs: [t1()] });
+    const result = await bank.suspendCard(cardRef, { reason: 'fraud_suspected', tokenRefs: [t1()] });
     expect(result.tokens.map((t) => [t.tokenRef, t.status])).toEqual([[t1(), 'SUSPENDED']]);
     const res = await call('POST', `/v1/tokens/${t1()}/resume`, { reason: 'cardholder_request' });
     expect(res.status).toBe(403);
     expect((await res.json()).code).toBe('forbidden');
-    const resumed = await bank.cardLifecycle(cardRef, 'resume', { reason: 'issuer_request' });
+    const resumed = await bank.resumeCard(cardRef, { reason: 'issuer_request' });
     expect(resumed.tokens.every((t) => t.status === 'ACTIVE')).toBe(true);
   });
 
   it('suspends every token of a lost card, and resumes them all', async () => {
-    const lost = await bank.cardLifecycle(cardRef, 'suspend', { reason: 'lost', comment: 'Reported at branch 0012' });
+    const lost = await bank.suspendCard(cardRef, { reason: 'lost', comment: 'Reported at branch 0012' });
     expect(lost.tokens).toHaveLength(2);
     expect(lost.tokens.every((t) => t.status === 'SUSPENDED' && t.statusReason === 'lost')).toBe(true);
     const audit = await w.tsp.db.db.selectFrom('audit_entries').select(['subject_id']).where('action', '=', 'token.suspend').where('subject_id', 'in', tokenRefs).execute();
     expect(audit.length).toBeGreaterThanOrEqual(3);
-    const found = await bank.cardLifecycle(cardRef, 'resume', { reason: 'issuer_request' });
+    const found = await bank.resumeCard(cardRef, { reason: 'issuer_request' });
     expect(found.tokens.every((t) => t.status === 'ACTIVE')).toBe(true);
   });
 
@@ -112,9 +112,9 @@ describe('token lifecycle by the token requestor and the issuer', () => {
 
     const otherIssuer = await createTestIssuer(w.tsp);
     const otherClient = await createTestClient(w.tsp, { role: 'issuer', issuerId: otherIssuer.issuerId });
-    const otherBank = new IssuerTspClient({ tspUrl: w.tsp.url, clientId: otherClient.clientId, clientSecret: otherClient.clientSecret });
-    await expect(otherBank.cardLifecycle(cardRef, 'suspend', { reason: 'lost' })).rejects.toMatchObject({ status: 404, code: 'card_not_found' });
-    await expect(otherBank.listTokens({ cardRef })).rejects.toMatchObject({ status: 404, code: 'card_not_found' });
+    const otherBank = new IssuerClient({ baseUrl: w.tsp.url, credentials: { clientId: otherClient.clientId, clientSecret: otherClient.clientSecret } });
+    await expect(otherBank.suspendCard(cardRef, { reason: 'lost' })).rejects.toMatchObject({ status: 404, code: 'card_not_found' });
+    await expect(otherBank.listCardTokens(cardRef).toArray()).rejects.toMatchObject({ status: 404, code: 'card_not_found' });
     // An issuer may only register PANs of its own BIN ranges.
     await expect(otherBank.registerCard({ pan: testPan(w.cardPrefix), expMonth: 1, expYear: YEAR + 1 })).rejects.toMatchObject({
       status: 403,
@@ -132,9 +132,9 @@ describe('token lifecycle by the token requestor and the issuer', () => {
   });
 
   it('deletes every token of a stolen card and shreds the card', async () => {
-    const result = await bank.cardLifecycle(cardRef, 'delete', { reason: 'stolen' });
+    const result = await bank.deleteCard(cardRef, { reason: 'stolen' });
     expect(result.tokens.every((t) => t.status === 'DELETED')).toBe(true);
-    await expect(bank.listTokens({ cardRef })).rejects.toBeInstanceOf(TspApiError);
+    await expect(bank.listCardTokens(cardRef).toArray()).rejects.toBeInstanceOf(OpenTspError);
     const events = await w.sim.waitForWebhooks({ tokenRef: t1(), type: 'token.deleted', receiver: 'wallet' });
     expect(events[0]?.event.data).toMatchObject({ reason: 'stolen', cause: { actor: 'issuer', clientId: w.issuerClient.clientId } });
   });

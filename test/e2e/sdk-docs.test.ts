@@ -251,6 +251,11 @@ describe('docs/sdk.md snippets, run against a real TSP', () => {
     expect(again!.lastResponse).toMatchObject({ statusCode: 200, idempotentReplayed: true });
     expect(JSON.stringify(again)).toBe(JSON.stringify(first));
 
+    // Your own access token: the bank's session token, the card of the first provisioning.
+    const { cardRef } = await bank.registerCard(green);
+    await run('Your own access token: HttpClient', { session: { accessToken: w.issuerToken }, cardRef });
+    expect((scope.cardTokens as { data: Token[] }).data.map((t) => t.tokenRef)).toContain(provisioned.token.tokenRef);
+
     expect(snippets.map((s) => s.id).filter((id) => !ran.has(id))).toEqual([]);
   }, 120_000); // every snippet in turn, each a few round trips: 12–40 s on a loaded 2-core machine
 });

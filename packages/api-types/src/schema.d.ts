@@ -1415,6 +1415,8 @@ export interface components {
         /**
          * @description Stable, snake_case machine-readable error code of a `Problem`. Clients branch on
          *     `code`, never on `title` or `detail`. The usual HTTP status is given for each.
+         *     `x-opentsp-problem-codes` carries each code's status, error family (the SDK's error
+         *     class) and `title` for tools: the TSP's and the SDK's code tables are generated from it.
          *
          *     | code | status | meaning |
          *     |---|---|---|

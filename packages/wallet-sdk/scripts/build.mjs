@@ -5,7 +5,9 @@
 //   dist/{esm,cjs}/**/*.d.ts      declarations, the same in both, so `tsc` resolves each format
 //                                 to its own types under node16/nodenext and bundler resolution.
 // esbuild bundles each entry; dependencies (jose, @opentsp/api-types) stay imports, except
-// @opentsp/card (a private workspace package, never published: a devDependency, bundled). The Node
+// @opentsp/card (a private workspace package, never published: a devDependency, bundled) and the
+// problem-code table generated from the contract (@opentsp/api-types/contract-tables), which is
+// inlined: the SDK's run time depends on jose alone. The Node
 // entry imports the browser entry rather than bundling a second copy of it, so `instanceof`
 // works across the two entries.
 import { spawnSync } from 'node:child_process';
@@ -36,6 +38,15 @@ const cardBundled = {
   },
 };
 
+/** The generated contract tables are bundled into the SDK rather than imported at run time. */
+const inlineContractTables = {
+  name: 'inline-contract-tables',
+  setup(b) {
+    const require = createRequire(join(root, 'package.json'));
+    b.onResolve({ filter: /^@opentsp\/api-types\/contract-tables$/ }, (args) => ({ path: require.resolve(args.path) }));
+  },
+};
+
 for (const format of ['esm', 'cjs']) {
   const outdir = join(dist, format);
   await build({
@@ -48,7 +59,7 @@ for (const format of ['esm', 'cjs']) {
     target: 'es2022',
     legalComments: 'inline',
     logLevel: 'warning',
-    plugins: [browserAsSibling, cardBundled],
+    plugins: [browserAsSibling, cardBundled, inlineContractTables],
   });
   writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: format === 'esm' ? 'module' : 'commonjs' })}\n`);
 }
@@ -74,7 +85,16 @@ function copyDeclarations(dir) {
       continue;
     }
     const text = withExtensions(file);
-    for (const format of ['esm', 'cjs']) {
+    /** The generated contract tables are bundled into the SDK rather than imported at run time. */
+const inlineContractTables = {
+  name: 'inline-contract-tables',
+  setup(b) {
+    const require = createRequire(join(root, 'package.json'));
+    b.onResolve({ filter: /^@opentsp\/api-types\/contract-tables$/ }, (args) => ({ path: require.resolve(args.path) }));
+  },
+};
+
+for (const format of ['esm', 'cjs']) {
       const out = join(dist, format, file.slice(types.length + 1));
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, text);

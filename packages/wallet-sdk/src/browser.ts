@@ -17,6 +17,9 @@ export {
 export type { ClientOptions } from './base-client';
 export {
   HttpClient,
+  type HttpClientOptions,
+  type AccessTokenSource,
+  type BearerTokenSource,
   type RequestOptions,
   type TransportOptions,
   type ApiResponse,

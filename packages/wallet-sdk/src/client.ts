@@ -62,11 +62,34 @@ export interface ApiResponse<T> {
   lastResponse: LastResponse;
 }
 
-/** Supplies bearer access tokens (see auth.ts). */
+/** Supplies bearer access tokens and forgets one the TSP called expired (see auth.ts). */
 export interface AccessTokenSource {
   token(signal?: AbortSignal): Promise<string>;
   /** Drops `token` from the cache if it is still the cached one. */
   invalidate(token: string): void;
+}
+
+/**
+ * The current bearer token, from wherever the caller keeps it (a signed-in session, its own
+ * OAuth client), or `undefined` to call without `Authorization` (the TSP then answers
+ * `401 unauthorized`). Asked before every try, so a token renewed meanwhile is used.
+ */
+export type BearerTokenSource = (signal?: AbortSignal) => string | undefined | Promise<string | undefined>;
+
+/** Options of an `HttpClient` built on its own (the high-level clients pass credentials instead). */
+export interface HttpClientOptions extends TransportOptions {
+  /**
+   * Where the bearer token of authenticated calls comes from: a function returning the current
+   * token, or an `AccessTokenSource` such as `ClientCredentialsAuth` (then an expired token is
+   * dropped and the call retried once with a fresh one).
+   */
+  accessToken?: BearerTokenSource | AccessTokenSource;
+}
+
+/** A token source as the transport uses it; `invalidate` only where a fresh token can be had. */
+interface TokenProvider {
+  token(signal?: AbortSignal): Promise<string | undefined>;
+  invalidate?(token: string): void;
 }
 
 /** @internal A request before typing: what the transport sends. */
@@ -82,11 +105,15 @@ export interface RawRequest {
 }
 
 /**
- * The HTTP layer every client is built on. Exposed for calls the high-level clients do not wrap.
+ * The HTTP layer every client is built on. Exposed for calls the high-level clients do not wrap,
+ * and usable on its own with any bearer token (a console's signed-in session, for one).
  *
  * @example
  * ```ts
  * const { data } = await wallet.http.call('get', '/v1/tokens/{tokenRef}', { path: { tokenRef } });
+ *
+ * const http = new HttpClient({ baseUrl: location.origin, accessToken: () => session.accessToken() });
+ * const { data: page } = await http.call('get', '/v1/issuer/tokens', { query: { cardRef } });
  * ```
  */
 export class HttpClient {
@@ -95,24 +122,31 @@ export class HttpClient {
   #fetch: typeof fetch;
   #timeoutMs: number;
   #retry: RetryOptions;
-  #auth: AccessTokenSource | undefined;
+  #auth: TokenProvider | undefined;
   #sleep: Sleep;
 
-  constructor(options: TransportOptions) {
+  constructor(options: HttpClientOptions) {
     if (!/^https?:\/\//i.test(options.baseUrl)) throw new TypeError('baseUrl must be an absolute http(s) URL');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    const f = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
+    const globalFetch = (globalThis as { fetch?: typeof fetch }).fetch;
+    // Bound: browsers refuse a `fetch` called with any `this` but the window ("Illegal invocation").
+    const f = options.fetch ?? globalFetch?.bind(globalThis);
     if (!f) throw new TypeError('No fetch: pass options.fetch on platforms without a global fetch');
     this.#fetch = f;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.clock = options.clock ?? Date.now;
     this.#sleep = options.sleep ?? sleep;
+    if (options.accessToken) this.useAuth(options.accessToken);
   }
 
-  /** @internal Set once by the client that owns the credentials. */
-  useAuth(auth: AccessTokenSource): void {
-    this.#auth = auth;
+  /** @internal Set once by the client that owns the credentials (or by `options.accessToken`). */
+  useAuth(auth: BearerTokenSource | AccessTokenSource): void {
+    if (typeof auth === 'function') {
+      this.#auth = { token: async (signal) => auth(signal) };
+    } else {
+      this.#auth = { token: (signal) => auth.token(signal), invalidate: (token) => auth.invalidate(token) };
+    }
   }
 
   /**
@@ -164,9 +198,9 @@ export class HttpClient {
         return await this.#attempt<T>(request, options, idempotencyKey, accessToken);
       } catch (error) {
         // RFC 6750 §3.1: an expired token is refreshed once, transparently; not counted as a retry.
-        if (error instanceof AuthenticationError && error.code === 'token_expired' && accessToken && !refreshed) {
+        if (error instanceof AuthenticationError && error.code === 'token_expired' && accessToken && this.#auth?.invalidate && !refreshed) {
           refreshed = true;
-          this.#auth?.invalidate(accessToken);
+          this.#auth.invalidate(accessToken);
           retry--;
           continue;
         }

@@ -1,4 +1,4 @@
-import { ApiError } from '../api';
+import { OpenTspError } from '@opentsp/wallet-sdk/browser';
 import { h } from '../dom';
 import { maskText, maskedJsonText } from '../mask';
 
@@ -42,12 +42,13 @@ function safe(value: Node | string | number | undefined): Node | string {
 
 /** A problem from the TSP (or any error) as an alert, with its code and request id for support. */
 export function errorBox(error: unknown): HTMLElement {
-  if (error instanceof ApiError) {
+  if (error instanceof OpenTspError) {
+    // A failure the SDK detected itself (network, timeout) has a code but no HTTP status.
     return h(
       'div',
       { class: 'error', role: 'alert' },
-      h('strong', {}, maskText(error.detail)),
-      h('span', { class: 'meta' }, ` code ${error.code} · HTTP ${error.status}${error.requestId ? ` · request ${error.requestId}` : ''}`),
+      h('strong', {}, maskText(error.message)),
+      h('span', { class: 'meta' }, ` code ${error.code}${error.status ? ` · HTTP ${error.status}` : ''}${error.requestId ? ` · request ${error.requestId}` : ''}`),
     );
   }
   return h('div', { class: 'error', role: 'alert' }, maskText(error instanceof Error ? error.message : String(error)));

@@ -1,4 +1,4 @@
-import { readAnswer } from '../api';
+import { errorFromResponse } from '@opentsp/wallet-sdk/browser';
 import { BASE } from '../router';
 
 /*
@@ -39,6 +39,22 @@ export interface ReceivedWebhook {
   tokenRef?: string;
   signatureValid: boolean;
   body: unknown;
+}
+
+/**
+ * The JSON body of a 2xx answer; otherwise the SDK's typed error for the answer (these sandbox
+ * pages are the console's own, outside the API contract, so they are fetched directly).
+ */
+async function readAnswer<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) throw errorFromResponse(response.status, body, response.headers);
+  return body as T;
 }
 
 /** The sandbox description, or `undefined` when this TSP is not in sandbox mode (404). */

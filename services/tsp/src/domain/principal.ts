@@ -1,18 +1,10 @@
 import type { components } from '@opentsp/api-types';
+import type { OAuthScope } from '@opentsp/api-types/contract-tables';
 
 export type ClientRole = components['schemas']['ClientRole'];
 
-/** OAuth2 scopes of the API (see `components.securitySchemes.oauth2` in the contract). */
-export type Scope =
-  | 'tokens:provision'
-  | 'tokens:read'
-  | 'tokens:manage'
-  | 'tokens:cryptogram'
-  | 'push:create'
-  | 'issuer:tokens'
-  | 'issuer:cards'
-  | 'detokenize'
-  | 'admin';
+/** OAuth2 scopes of the API, generated from `components.securitySchemes.oauth2` in the contract. */
+export type Scope = OAuthScope;
 
 /**
  * Who is calling, as proven by the access token. Every domain operation receives one and

@@ -1,90 +1,16 @@
+import { PROBLEM_CODE_TABLE } from '@opentsp/api-types/contract-tables';
 import type { ProblemCode } from '../errors';
 
-/**
- * HTTP status and short title of every problem code. Typed as a complete record, so adding a
- * code to openapi/tsp.yaml (and regenerating types) fails to compile until it is mapped here.
+/*
+ * HTTP status and short title of every problem code, read from the table generated from the
+ * contract (`x-opentsp-problem-codes` in openapi/tsp.yaml, `pnpm gen`): a new code gets its
+ * status there, once, for the TSP and the SDK alike.
  */
-const TABLE: Record<ProblemCode, readonly [status: number, title: string]> = {
-  validation_failed: [400, 'Request does not match the contract'],
-  malformed_json: [400, 'Malformed JSON'],
-  unsupported_media_type: [415, 'Unsupported media type'],
-  not_found: [404, 'Not found'],
-  method_not_allowed: [405, 'Method not allowed'],
-  payload_too_large: [413, 'Payload too large'],
-  internal_error: [500, 'Internal error'],
-  service_unavailable: [503, 'Service unavailable'],
-  not_implemented: [501, 'Not implemented'],
-  rate_limited: [429, 'Too many requests'],
-  unauthorized: [401, 'Authentication required'],
-  invalid_client: [401, 'Client authentication failed'],
-  invalid_grant: [400, 'Invalid grant'],
-  invalid_assertion: [401, 'Invalid client assertion'],
-  unsupported_grant_type: [400, 'Unsupported grant type'],
-  invalid_scope: [400, 'Invalid scope'],
-  token_expired: [401, 'Access token expired'],
-  token_invalid: [401, 'Access token invalid'],
-  client_suspended: [401, 'Client suspended'],
-  forbidden: [403, 'Forbidden'],
-  insufficient_scope: [403, 'Insufficient scope'],
-  cross_tenant_access: [403, 'Resource belongs to another party'],
-  idempotency_key_reused: [422, 'Idempotency-Key reused with a different request'],
-  idempotency_in_progress: [409, 'Request with this Idempotency-Key in progress'],
-  jwe_invalid: [422, 'Encrypted card data cannot be decrypted'],
-  card_invalid_luhn: [422, 'Card number fails the Luhn check'],
-  card_expired: [422, 'Card expired'],
-  card_bin_unknown: [422, 'Card BIN not served by any issuer'],
-  card_not_found: [404, 'Card not found'],
-  card_verification_failed: [422, 'Card data does not verify'],
-  provisioning_declined: [403, 'Provisioning declined'],
-  token_not_found: [404, 'Token not found'],
-  token_not_active: [409, 'Token not active'],
-  token_past_expiry: [409, 'Token expired'],
-  token_state_conflict: [409, 'Token state does not allow this'],
-  token_deleted: [409, 'Token deleted'],
-  verification_method_unknown: [422, 'Unknown verification method'],
-  verification_not_required: [409, 'Token does not need verification'],
-  challenge_not_found: [404, 'Verification challenge not found'],
-  challenge_expired: [410, 'Verification code expired'],
-  challenge_locked: [409, 'Verification challenge locked'],
-  verification_locked: [409, 'Verification locked for this token'],
-  otp_invalid: [422, 'Verification code incorrect'],
-  resend_limit_reached: [409, 'Verification resend limit reached'],
-  receipt_not_found: [404, 'Push receipt not found'],
-  receipt_expired: [410, 'Push receipt expired'],
-  receipt_already_redeemed: [409, 'Push receipt already redeemed'],
-  receipt_wrong_requestor: [403, 'Push receipt is for another token requestor'],
-  receipt_wrong_account: [403, 'Push receipt is for another wallet account'],
-  receipt_signature_invalid: [422, 'Push receipt signature invalid'],
-  requestor_not_found: [422, 'Token requestor not found'],
-  requestor_not_eligible: [403, 'Token requestor not eligible'],
-  cryptogram_invalid: [403, 'Cryptogram invalid'],
-  atc_replayed: [409, 'Cryptogram already used'],
-  domain_channel_not_allowed: [403, 'Channel outside the token domain'],
-  domain_merchant_not_allowed: [403, 'Merchant outside the token domain'],
-  requestor_kind_not_allowed: [403, 'Token requestor kind not allowed'],
-  amount_mismatch: [403, 'Amount or currency differs from the cryptogram'],
-  detokenize_declined: [403, 'Detokenization declined'],
-  risk_declined: [403, 'Declined by risk rules'],
-  issuer_not_found: [404, 'Issuer not found'],
-  bin_range_overlap: [409, 'BIN range overlaps an existing range'],
-  token_range_exhausted: [409, 'Token BIN range exhausted'],
-  rule_invalid: [422, 'Risk rule invalid'],
-  rule_not_found: [404, 'Risk rule not found'],
-  key_rotation_in_progress: [409, 'Key rotation in progress'],
-  delivery_not_found: [404, 'Webhook delivery not found'],
-  cursor_invalid: [400, 'Pagination cursor invalid'],
-  token_expiry_mismatch: [403, 'Token expiry does not match'],
-  client_not_found: [404, 'Client not found'],
-  client_auth_method_mismatch: [409, 'Client authentication method not registered'],
-  delivery_in_progress: [409, 'Webhook delivery in progress'],
-  decision_not_found: [404, 'Risk decision not found'],
-  bin_range_in_use: [409, 'BIN range in use'],
-};
 
-export const PROBLEM_STATUS = Object.fromEntries(
-  Object.entries(TABLE).map(([code, [status]]) => [code, status]),
-) as Record<ProblemCode, number>;
+// `satisfies`: a code in the `ProblemCode` enum but missing from the table fails to compile.
+const TABLE = PROBLEM_CODE_TABLE satisfies Record<ProblemCode, { status: number; title: string }>;
+const CODES = Object.keys(TABLE) as ProblemCode[];
 
-export const PROBLEM_TITLE = Object.fromEntries(
-  Object.entries(TABLE).map(([code, [, title]]) => [code, title]),
-) as Record<ProblemCode, string>;
+export const PROBLEM_STATUS = Object.fromEntries(CODES.map((code) => [code, TABLE[code].status])) as Record<ProblemCode, number>;
+
+export const PROBLEM_TITLE = Object.fromEntries(CODES.map((code) => [code, TABLE[code].title])) as Record<ProblemCode, string>;
