@@ -11,7 +11,8 @@ import { describeWithShellTools } from '../support/shell-tools';
  */
 
 const DOC = path.resolve(__dirname, '..', '..', 'docs', 'api.md');
-const CLI = `${process.execPath} --import tsx ${path.join(TSP_DIR, 'src', 'cli', 'main.ts')}`;
+// The compiled CLI, built from the current sources by the test run's global setup (test/support/tsp-build.ts).
+const CLI = `${process.execPath} ${path.join(TSP_DIR, 'dist', 'main.js')}`;
 
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
@@ -51,6 +52,6 @@ describeWithShellTools('docs/api.md walk-through', () => {
     expect(stdout).toContain('"assuranceMethod": "11"');
     expect(stdout).toMatch(/SUSPENDED\nACTIVE/);
     expect(stdout).not.toContain(env.CARD_PAN);
-    // The walk-through starts the CLI (tsx) and makes a dozen calls: slow on a busy 2-core CI.
+    // The walk-through starts the CLI and makes a dozen calls: slow on a busy 2-core CI.
   }, 180_000);
 });

@@ -134,7 +134,7 @@ describe('the packed SDK in a project outside the workspace', () => {
     await run('npm', ['init', '-y'], { cwd: app, timeout: MINUTE });
     await run(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, `typescript@${versionOf('typescript')}`, `@types/node@${versionOf('@types/node')}`],
+      ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...tarballs, `typescript@${versionOf('typescript')}`, `@types/node@${versionOf('@types/node')}`],
       { cwd: app, timeout: 4 * MINUTE },
     );
     const installed = JSON.parse(readFileSync(path.join(app, 'node_modules', '@opentsp', 'wallet-sdk', 'package.json'), 'utf8')) as Record<string, unknown>;

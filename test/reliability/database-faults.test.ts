@@ -1,5 +1,5 @@
 import { createTestParties, tokenFor, bearer } from '../support/clients';
-import { startProxiedTsp, type ProxiedTsp } from './support/proxied-tsp';
+import { startTestTsp, type ProxiedTsp } from '../support/tsp-harness';
 
 /**
  * Postgres briefly unreachable under load (issue 11): requests fail fast with a retryable 503
@@ -33,7 +33,10 @@ describe('database outage: fail fast, report, recover without a restart', () => 
   let walletAuth: Record<string, string>;
 
   beforeAll(async () => {
-    tsp = await startProxiedTsp({ OPENTSP_RATE_LIMIT_DEFAULT: '100000/1' }, { connectionTimeoutMs: 5_000, queryTimeoutMs: 3_000 });
+    tsp = await startTestTsp(
+      { OPENTSP_RATE_LIMIT_DEFAULT: '100000/1' },
+      { databaseProxy: { connectionTimeoutMs: 5_000, queryTimeoutMs: 3_000 }, productionServer: true },
+    );
     const parties = await createTestParties(tsp);
     adminAuth = bearer(await tokenFor(tsp, parties.admin));
     walletAuth = bearer(await tokenFor(tsp, parties.wallet));

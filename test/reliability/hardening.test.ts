@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { startProxiedTsp, type ProxiedTsp } from './support/proxied-tsp';
+import { startTestTsp, type TestTsp } from '../support/tsp-harness';
 import { jsonDepthExceeds } from '../../services/tsp/src/http/json-depth';
 
 /**
@@ -8,13 +8,13 @@ import { jsonDepthExceeds } from '../../services/tsp/src/http/json-depth';
  * unless configured, and no framework banner is sent.
  */
 describe('hardening against hostile clients', () => {
-  let tsp: ProxiedTsp;
-  let corsTsp: ProxiedTsp;
+  let tsp: TestTsp;
+  let corsTsp: TestTsp;
 
   beforeAll(async () => {
     [tsp, corsTsp] = await Promise.all([
-      startProxiedTsp({ OPENTSP_HEADERS_TIMEOUT_MS: '1500', OPENTSP_REQUEST_TIMEOUT_MS: '3000' }),
-      startProxiedTsp({ OPENTSP_CORS_ORIGINS: 'https://wallet.example, http://localhost:5173' }),
+      startTestTsp({ OPENTSP_HEADERS_TIMEOUT_MS: '1500', OPENTSP_REQUEST_TIMEOUT_MS: '3000' }, { productionServer: true }),
+      startTestTsp({ OPENTSP_CORS_ORIGINS: 'https://wallet.example, http://localhost:5173' }, { productionServer: true }),
     ]);
   }, 60_000);
   afterAll(async () => {

@@ -2,12 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-export const TSP_DIR = path.resolve(__dirname, '..', '..', 'services', 'tsp');
-const CLI = path.join(TSP_DIR, 'src', 'cli', 'main.ts');
+import { TSP_DIR, TSP_DIST_MAIN } from './tsp-build';
 
-/** Starts `opentsp <args>` as a real child process (node + tsx), as an operator would. */
+export { TSP_DIR };
+
+/**
+ * Starts `opentsp <args>` as a real child process, as an operator would: the compiled CLI
+ * (dist/main.js, what `OPENTSP_USE_DIST=1 bin/opentsp` runs), built from the current sources
+ * by the global setup (tsp-build.ts), so no test pays for tsx compiling the TSP cold.
+ */
 export function spawnOpentsp(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return spawn(process.execPath, [TSP_DIST_MAIN, ...args], {
     cwd: TSP_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

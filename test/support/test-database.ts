@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type DatabaseHandle } from '../../services/tsp/src/store/database';
+import { assertRestrictedServiceRole, DEFAULT_SERVICE_ROLE, derivedServicePassword, withCredentials } from '../../services/tsp/src/store/database-roles';
 import { openServiceDatabase } from '../../services/tsp/src/store/service-database';
 import { assertNoCardDataInDatabase } from './leak-scan';
+
+/**
+ * The environment variable naming this run's migrated template database (set by
+ * global-setup.ts). Without it (a script outside jest), every database migrates itself.
+ */
+export const TEMPLATE_DATABASE_ENV = 'OPENTSP_TEST_TEMPLATE_DATABASE';
 
 export interface TestDatabase extends DatabaseHandle {
   /**
@@ -46,13 +53,25 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
  * (not schema) keeps every test free to use the real table names and extensions. The handle
  * is the restricted service role the TSP runs as (DESIGN §4), exactly as in production;
  * `owner` is the schema owner (without migration, the handle is the owner too).
+ *
+ * Migrated databases are copies of the run's template (global-setup.ts): `CREATE DATABASE …
+ * TEMPLATE` copies the schema, the job queue's schema and every grant and policy the
+ * migration gave the service role, in a fraction of the time the migrations take. Roles are
+ * cluster-wide, so the service role the template's migration created is the copy's too; the
+ * one per-database grant that lives outside the database (CONNECT) is given again. Risk rules
+ * and keys are not in the template: a TSP seeds them on its first start, as in production.
  */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `opentsp_test_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const migrate = options.migrate !== false;
+  const template = migrate ? process.env[TEMPLATE_DATABASE_ENV] : undefined;
+  await admin(async (client) => {
+    await client.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+    if (template) await client.query(`GRANT CONNECT ON DATABASE ${name} TO ${DEFAULT_SERVICE_ROLE}`);
+  });
   const url = withDatabase(serverUrl(), name);
-  const owner = openDatabase({ connectionString: url, poolSize: options.migrate === false ? 5 : 2 });
-  const service = options.migrate === false ? { database: owner, url } : await openServiceDatabase({ url, poolSize: 5 });
+  const owner = openDatabase({ connectionString: url, poolSize: migrate ? 2 : 5 });
+  const service = !migrate ? { database: owner, url } : template ? await openCopiedServiceDatabase(url) : await openServiceDatabase({ url, poolSize: 5 });
   const handle = service.database;
   return {
     ...handle,
@@ -69,4 +88,38 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       if (leak) throw leak;
     },
   };
+}
+
+/**
+ * The service role's pool on a copy of the migrated template: what `openServiceDatabase`
+ * ends with, without migrating again. Its guard runs as in production (the service refuses a
+ * role that could rewrite the audit log). If the role's password no longer matches (another
+ * run on this cluster reset it under another owner URL), the production path resets it.
+ */
+async function openCopiedServiceDatabase(url: string): Promise<{ database: DatabaseHandle; url: string }> {
+  const serviceUrl = withCredentials(url, DEFAULT_SERVICE_ROLE, derivedServicePassword(url));
+  const database = openDatabase({ connectionString: serviceUrl, poolSize: 5 });
+  try {
+    await assertRestrictedServiceRole(database.db);
+    return { database, url: serviceUrl };
+  } catch (err) {
+    await database.close();
+    if ((err as { code?: string }).code !== '28P01') throw err;
+    return openServiceDatabase({ url, poolSize: 5 });
+  }
+}
+
+/**
+ * Creates and migrates this run's template database (global setup). Every connection to it
+ * is closed afterwards: `CREATE DATABASE … TEMPLATE` refuses a template anyone is connected to.
+ */
+export async function createTemplateDatabase(name: string): Promise<void> {
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const { database } = await openServiceDatabase({ url: withDatabase(serverUrl(), name), poolSize: 1 });
+  await database.close();
+}
+
+/** Drops the template (global teardown). */
+export async function dropTemplateDatabase(name: string): Promise<void> {
+  await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }

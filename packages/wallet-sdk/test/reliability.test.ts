@@ -1,4 +1,5 @@
 import { ConflictError, ConnectionError, RateLimitError, ServerError, WalletClient } from '../src';
+import { sleep, type Sleep } from '../src/retry';
 import { CREDENTIALS, FAST_RETRY, StandIn, problem, tokenBody } from './support/stand-in';
 
 const REF = 'tok_7Qm2vXk9LpR4sT8wZa1B';
@@ -157,10 +158,19 @@ describe('transport reliability against a TSP stand-in', () => {
   it('aborts during the backoff wait too', async () => {
     tsp.sequence('GET', `/v1/tokens/${REF}`, [{ status: 503, body: problem('service_unavailable', 503), headers: { 'retry-after': '5' } }]);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 100);
+    // The SDK's own sleep, aborted once the 5 s wait has begun (not after a guessed delay).
+    const waits: number[] = [];
+    const abortingWhileWaiting: Sleep = (ms, signal) => {
+      waits.push(ms);
+      const waiting = sleep(ms, signal);
+      setImmediate(() => controller.abort());
+      return waiting;
+    };
+    const wallet = new WalletClient({ baseUrl: tsp.url, credentials: CREDENTIALS, retry: FAST_RETRY, sleep: abortingWhileWaiting });
     const started = Date.now();
     await expect(wallet.getCard(REF, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(waits).toEqual([5000]);
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('does not retry 501 not_implemented', async () => {

@@ -46,6 +46,8 @@ export async function startClusterTsp(options: {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // The compiled build, as production runs it (the global setup built it from these sources).
+      OPENTSP_USE_DIST: '1',
       OPENTSP_MODE: 'production',
       DATABASE_URL: options.databaseUrl,
       HOST: '127.0.0.1',
@@ -67,7 +69,7 @@ export async function startClusterTsp(options: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => ((gone = true), resolve())));
   const primaryPid = child.pid ?? -1;
 
-  // The primary's children are its workers and, with tsx, esbuild's transform service.
+  // The primary's children are its workers (and, from sources with tsx, esbuild's transform service).
   const workerPids = () => childrenOf(primaryPid).filter(isTspWorker);
   const killTree = (signal: NodeJS.Signals) => {
     for (const pid of [...childrenOf(primaryPid), primaryPid]) {
@@ -168,7 +170,8 @@ export function rssKiB(pid: number): number {
 /** A cluster worker runs the CLI entry point (cluster.fork re-runs the primary's script). */
 function isTspWorker(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`cli${path.sep}main.ts`);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(`dist${path.sep}main.js`) || cmdline.includes(`cli${path.sep}main.ts`);
   } catch {
     return false;
   }

@@ -54,7 +54,7 @@ export interface TspProcessOptions {
   port?: number;
   /** Names this process in errors and in the leak-scan report. */
   label?: string;
-  /** How long a start may take until /readyz answers (tsx compiles on a cold start). */
+  /** How long a start may take until /readyz answers (migrations, key ring, a busy machine). */
   readyTimeoutMs?: number;
 }
 
@@ -87,11 +87,13 @@ export function runCli(args: string[], options: Pick<TspProcessOptions, 'databas
   return runOpentsp(args, productionEnv(options.databaseUrl, options.keystore, options.env ?? {}));
 }
 
-// Production mode (no sandbox bootstrap, no response validation), info logs like an operator's.
+// Production mode (no sandbox bootstrap, no response validation), info logs like an operator's,
+// from the compiled build as production runs it (the global setup built it from these sources).
 function productionEnv(databaseUrl: string, keystore: KeystoreEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    OPENTSP_USE_DIST: '1',
     OPENTSP_MODE: 'production',
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',

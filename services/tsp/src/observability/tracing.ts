@@ -1,10 +1,4 @@
 import { trace, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** A running OpenTelemetry SDK; `shutdown` flushes the spans still buffered. */
@@ -49,6 +43,14 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env, options: Trac
   process.env.OTEL_SERVICE_NAME ||= env.OTEL_SERVICE_NAME || 'opentsp';
   process.env.OTEL_METRICS_EXPORTER ||= env.OTEL_METRICS_EXPORTER || 'none';
   process.env.OTEL_LOGS_EXPORTER ||= env.OTEL_LOGS_EXPORTER || 'none';
+  // Loaded only when traces are on: the SDK and instrumentations cost every process (and every
+  // test file that loads the TSP) a few hundred milliseconds of CPU to require.
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { PinoInstrumentation } = require('@opentelemetry/instrumentation-pino') as typeof import('@opentelemetry/instrumentation-pino');
+  const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   const sdk = new NodeSDK({
     ...(options.spanProcessor ? { spanProcessors: [options.spanProcessor] } : {}),
     ...(options.traceExporter ? { traceExporter: options.traceExporter } : {}),

@@ -39,6 +39,8 @@ export class PersistentKeyRing implements TspKeyRing {
     private readonly audit: AuditLog,
     private readonly logger: Logger,
     private readonly graceMs: number,
+    /** Wall clock of the reload throttle and the grace period (tests move it instead of sleeping). */
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   /** Creates the missing current keys (first start on a database), then loads the ring. */
@@ -68,13 +70,13 @@ export class PersistentKeyRing implements TspKeyRing {
 
   async ensureKid(kid: string): Promise<boolean> {
     if (this.#keys.has(kid)) return true;
-    if (Date.now() - this.#lastRefresh < UNKNOWN_KID_RELOAD_MS) return false;
+    if (this.clock().getTime() - this.#lastRefresh < UNKNOWN_KID_RELOAD_MS) return false;
     await this.refresh();
     return this.#keys.has(kid);
   }
 
   async refresh(): Promise<void> {
-    this.#lastRefresh = Date.now();
+    this.#lastRefresh = this.clock().getTime();
     const live = await tspKeysRepository.live(this.db);
     const jwks: Jwk[] = [];
     for (const row of live) {
@@ -89,7 +91,7 @@ export class PersistentKeyRing implements TspKeyRing {
 
   /** New current keys of every kind; the previous ones stay published for the grace period. */
   async rotate(actor: AuditActor, requestId?: string): Promise<TspKeyRotation> {
-    const retireAfter = new Date(Date.now() + this.graceMs);
+    const retireAfter = new Date(this.clock().getTime() + this.graceMs);
     const result = await this.db.transaction().execute(async (tx) => {
       await tspKeysRepository.lock(tx);
       const before = (await tspKeysRepository.live(tx)).filter((k) => k.status === 'current').map((k) => k.kid);

@@ -9,7 +9,8 @@ import { removeSandboxData, TSP_DIR } from '../../../../test/support/cli';
  * ordinary user, root with the folder somewhere the postgres user cannot enter, a path with
  * spaces. `opentsp migrate --sandbox` is the shortest command that starts it, migrates and stops.
  */
-const CLI = path.join(TSP_DIR, 'src', 'cli', 'main.ts');
+// The compiled CLI, built from the current sources by the test run's global setup (test/support/tsp-build.ts).
+const CLI = path.join(TSP_DIR, 'dist', 'main.js');
 const isRoot = process.getuid?.() === 0;
 
 function ordinaryUser(): { uid: number; gid: number } | undefined {
@@ -32,7 +33,7 @@ function checkoutReadableBy(user: { uid: number; gid: number } | undefined): boo
 
 function migrateSandbox(dataDir: string, home: string, user?: { uid: number; gid: number }): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'migrate', '--sandbox'], {
+    const child = spawn(process.execPath, [CLI, 'migrate', '--sandbox'], {
       cwd: TSP_DIR,
       env: { PATH: process.env.PATH, HOME: home, OPENTSP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

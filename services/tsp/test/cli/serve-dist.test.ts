@@ -14,8 +14,9 @@ describe('opentsp serve from the compiled build (OPENTSP_USE_DIST=1)', () => {
   let db: TestDatabase;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'opentsp-dist-test-'));
 
+  // `run build` ran in the global setup (test/support/tsp-build.ts), from the current sources;
+  // building again here would delete dist/ under the other files' running CLIs.
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(TSP_DIR, 'scripts', 'build.mjs')], { cwd: TSP_DIR, stdio: 'pipe' });
     db = await createTestDatabase({ migrate: false });
   }, 60_000);
 

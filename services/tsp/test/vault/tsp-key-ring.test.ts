@@ -13,9 +13,10 @@ describe('the TSP key ring (JWKS)', () => {
     await tsp.close();
   });
 
-  /** Another TSP process on the same database. */
+  /** Another TSP process on the same database, on a clock the test moves (no sleeping). */
+  let otherClock = Date.now();
   const otherProcess = async (graceMs = 3_600_000) => {
-    const ring = new PersistentKeyRing(tsp.db.db, tsp.services.vault.envelope, tsp.services.audit, tsp.logger, graceMs);
+    const ring = new PersistentKeyRing(tsp.db.db, tsp.services.vault.envelope, tsp.services.audit, tsp.logger, graceMs, () => new Date(otherClock));
     await ring.initialise();
     return ring;
   };
@@ -66,8 +67,9 @@ describe('the TSP key ring (JWKS)', () => {
     // The other process has not refreshed yet; meeting the new kid makes it reload once.
     expect(other.decryptionKeys().has(after)).toBe(false);
     // Unknown-kid reloads are throttled (at most one a second); the other process loaded its
-    // ring just now, so let the throttle window pass as it would between real requests.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // ring just now: within the window it does not reload, once the window passed it does.
+    expect(await other.ensureKid(after as string)).toBe(false);
+    otherClock += 1_100;
     expect(await other.ensureKid(after as string)).toBe(true);
     expect(other.signingKey().kid).toBe(after);
     // A made-up kid right after does not cause another reload.
