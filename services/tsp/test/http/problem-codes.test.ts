@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { PROBLEM_CODE_TABLE } from '@opentsp/api-types/contract-tables';
-import { TspError, type ProblemCode } from '../../src/domain/errors';
+import { TspError, type ProblemCode } from '../../src/errors';
 import { errorHandler } from '../../src/http/error-handler';
 import { loadOpenApiSpec } from '../../src/http/openapi-spec';
 import { PROBLEM_STATUS, PROBLEM_TITLE } from '../../src/http/problem-codes';
