@@ -9,6 +9,8 @@ export interface BenchReport {
   quick: boolean;
   machine: { cpus: string; cores: number; memoryGiB: number; node: string; postgres: string };
   tokensSeeded: number;
+  /** The server's settings that bound a durable commit, read from it (bench/durable-floor.ts). */
+  postgresSettings?: Record<string, string>;
   runs: LoadResult[];
   /** Each TSP path's throughput over its floor's, measured in the same run. */
   ratios: Array<{ path: string; floor: string; ratio: number }>;
@@ -57,6 +59,9 @@ export function markdownTable(report: BenchReport): string {
       (report.loadAverage ? `; load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end` : '') +
       (report.wallSeconds ? `; wall time ${Math.floor(report.wallSeconds / 60)} min ${Math.round(report.wallSeconds % 60)} s` : '') +
       '.',
+    ...(report.postgresSettings
+      ? ['', `Postgres settings: ${Object.entries(report.postgresSettings).map(([name, value]) => `\`${name}\` ${value}`).join(', ')}.`]
+      : []),
     '',
     '| path | connections | req/s | p50 ms | p95 ms | p99 ms | errors |',
     '|---|---|---|---|---|---|---|',

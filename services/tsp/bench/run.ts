@@ -10,6 +10,7 @@ import { openDatabase } from '../src/store/database';
 import { migrateToLatest } from '../src/store/migrate';
 import { initKeystore } from '../src/vault/configured-key-provider';
 import { measureCryptoFloor } from './crypto-floor';
+import { measureDurableFloor, readPostgresSettings } from './durable-floor';
 import { BENCH_ENV, buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { measurePgFloor } from './pg-floor';
@@ -161,6 +162,11 @@ async function main(): Promise<number> {
     // default) for its 64 concurrent callers, as the TSP does.
     const pgFloor = await measurePgFloor(database.url, tokens, 64, SECONDS, WORKERS * 10);
     runs.push(pgFloor);
+    // The durable floor: one read, one update, one audit insert, one durable commit (pgbench
+    // when installed), over the same number of connections, on the same server.
+    const durableFloor = await measureDurableFloor(database.url, WORKERS * 10, SECONDS);
+    runs.push(durableFloor);
+    const postgresSettings = await readPostgresSettings(database.url);
     bar.step('floors');
     const crypto = await measureCryptoFloor(quick ? 1 : 3);
     const engine = await measureRiskEngine(quick ? 2_000 : 10_000);
@@ -174,6 +180,7 @@ async function main(): Promise<number> {
       startedAt,
       quick,
       machine: machineDescription(database.description),
+      postgresSettings,
       tokensSeeded: tokens.length,
       runs,
       ratios: [
@@ -181,6 +188,7 @@ async function main(): Promise<number> {
           ? [
               { path: detok.name, floor: httpFloor.name, ratio: detok.rps / Math.max(1, httpFloor.rps) },
               { path: detok.name, floor: pgFloor.name, ratio: detok.rps / Math.max(1, pgFloor.rps) },
+              { path: detok.name, floor: durableFloor.name, ratio: detok.rps / Math.max(1, durableFloor.rps) },
             ]
           : []),
         ...riskEffect(runs),

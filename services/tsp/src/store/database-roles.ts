@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { partitionsOf } from './partitions';
 
 /**
  * The two database roles (DESIGN §4, docs/operations.md "Database roles"):
@@ -64,6 +65,9 @@ export async function grantServiceRole(db: Kysely<any>, role: string): Promise<v
     await sql`grant select, insert on table ${ident(table)} to ${r}`.execute(db);
   }
   await sql`grant update (seq, prev_hash, hash) on table audit_entries to ${r}`.execute(db);
+  // Its monthly partitions (migration 0021) are reached through audit_entries only, whose
+  // rights are checked there: none on the partitions themselves.
+  for (const partition of await partitionsOf(db, 'audit_entries')) await sql`revoke all on table ${ident(partition)} from ${r}`.execute(db);
 }
 
 /**
@@ -125,7 +129,10 @@ export async function assertRestrictedServiceRole(db: Kysely<any>): Promise<void
            (select rolsuper from pg_roles where rolname = current_user) as superuser,
            pg_has_role(current_user, (select tableowner from pg_tables where schemaname = 'public' and tablename = 'audit_entries'), 'USAGE') as owner,
            has_table_privilege('audit_entries', 'UPDATE') or has_table_privilege('audit_entries', 'DELETE')
-             or has_table_privilege('audit_entries', 'TRUNCATE') as writable`.execute(db);
+             or has_table_privilege('audit_entries', 'TRUNCATE')
+             or exists (select 1 from pg_inherits i where i.inhparent = 'audit_entries'::regclass
+                          and (has_table_privilege(i.inhrelid, 'UPDATE') or has_table_privilege(i.inhrelid, 'DELETE')
+                               or has_table_privilege(i.inhrelid, 'TRUNCATE'))) as writable`.execute(db);
   const row = rows[0]!;
   if (row.superuser || row.owner || row.writable) {
     throw new Error(

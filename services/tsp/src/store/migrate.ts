@@ -1,6 +1,7 @@
 import { type Kysely, Migrator, type MigrationResult, sql } from 'kysely';
 import { jobQueueRepository } from './job-queue.repository';
 import { migrations } from './migrations';
+import { ensureAllPartitions } from './partitions';
 
 /** Session advisory lock held by whoever is migrating ("OTSP" in ASCII). */
 const MIGRATION_LOCK = 0x4f545350;
@@ -34,6 +35,12 @@ export async function migrateToLatest(
       }
       // The job queue behind the webhook outbox keeps its own versioned schema (graphile-worker).
       await jobQueueRepository.installSchema(connection);
+      // The coming months' partitions of the audit log and the issuances (the service role
+      // cannot create them): at every start and every `opentsp migrate`.
+      const blocked = await ensureAllPartitions(connection);
+      if (blocked.length) {
+        process.emitWarning(`partitions not created, their rows are in the DEFAULT partition: ${blocked.join(', ')} (docs/operations.md, "Postgres settings")`);
+      }
       // Still under the lock: the service role's grants on what the migrations created.
       await options.afterMigrations?.(connection);
       return results ?? [];

@@ -13,6 +13,7 @@ import * as tokenConsole from './0011-token-console';
 import * as verificationLimits from './0013-verification-limits';
 import * as auditInsider from './0015-audit-insider';
 import * as tokenExpiryRenewal from './0017-token-expiry-renewal';
+import * as partitionByMonth from './0021-partition-by-month';
 
 /**
  * Every migration, in order. Listed here rather than read from the folder so the bundle,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0013-verification-limits': verificationLimits,
   '0015-audit-insider': auditInsider,
   '0017-token-expiry-renewal': tokenExpiryRenewal,
+  '0021-partition-by-month': partitionByMonth,
 };
