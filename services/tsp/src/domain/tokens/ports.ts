@@ -20,6 +20,8 @@ export interface VaultCard {
   panLast4: string;
   expMonth: number;
   expYear: number;
+  /** Set by `storeCard` when this call inserted the card (no product or card art yet). */
+  newlyStored?: boolean;
 }
 
 export interface StoreCardInput {
@@ -32,6 +34,8 @@ export interface StoreCardInput {
   cardArtAssetId?: string;
   /** Reference to give the card (provisioning names it to the issuer before storing it). */
   cardRef?: string;
+  /** The caller found no card with this PAN in the same transaction (saves a lookup). */
+  knownAbsent?: boolean;
 }
 
 export interface CardVaultPort {
@@ -125,6 +129,8 @@ export function tokenPortsFrom(core: CoreServices): TokenPorts {
         // A new card takes the reference already announced to the issuer in the decision
         // request, so the issuer's records and the token agree.
         const stored = await vault.cards.storeCard(tx, input);
+        // A fresh insert is what we just wrote: no read back (one round trip less).
+        if (stored.created) return { cardRef: stored.cardRef, issuerId: input.issuerId, par: stored.par, panLast4: stored.panLast4, expMonth: input.expMonth, expYear: input.expYear, newlyStored: true };
         return toVaultCard(await vault.cards.getCard(tx, stored.cardRef));
       },
       async updateCard(tx, cardRef, input) {
