@@ -11,6 +11,9 @@ import { WebhookInbox, type ReceivedWebhook } from './webhook-inbox';
 type TokenActivationRequest = components['schemas']['TokenActivationRequest'];
 type OtpDeliveryRequest = components['schemas']['OtpDeliveryRequest'];
 
+/** Decision requests kept in `state.decisionRequests` (the newest). */
+const MAX_KEPT_DECISION_REQUESTS = 10_000;
+
 /** How the simulated bank answers the TSP: normally, with 503s, or not at all (hang). */
 export type Availability = 'up' | 'down' | 'hang';
 
@@ -32,7 +35,7 @@ export interface IssuerSimState {
   readonly webhooks: WebhookInbox;
   /** Last code per token (stands in for the cardholder's phone). */
   readonly otpInbox: Map<string, OtpDeliveryRequest>;
-  /** Every decision request received (card data only as the JWE to the bank's key). */
+  /** The decision requests received, the newest 10,000 (card data only as the JWE to the bank's key). */
   readonly decisionRequests: TokenActivationRequest[];
   /** The bank's card records, checked against the card data of each decision request. */
   readonly cards: CardBook;
@@ -116,6 +119,8 @@ export function createIssuerSim(options: IssuerSimOptions = {}): IssuerSim {
       return;
     }
     state.decisionRequests.push(request);
+    // The newest ones only: a long benchmark (hundreds a second) must not grow the simulator without bound.
+    if (state.decisionRequests.length > MAX_KEPT_DECISION_REQUESTS) state.decisionRequests.splice(0, state.decisionRequests.length - MAX_KEPT_DECISION_REQUESTS);
     if (!request.encryptedCard) {
       res.json(decide(request, rules));
       return;

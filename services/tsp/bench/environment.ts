@@ -181,5 +181,8 @@ export const BENCH_ENV = {
   OPENTSP_RATE_LIMIT_AUTH: '100000/60',
   OPENTSP_RATE_LIMIT_AUTH_IP: '100000/60',
   OPENTSP_BIN_CONTROLLER_ID: 'B401',
+  // The issuer-sim listens on 127.0.0.1: without this the production-mode TSP refuses to call
+  // it (SSRF guard) and every provisioning is a stand-in decision, not the issuer's over HTTP.
+  OPENTSP_OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32',
   LOG_LEVEL: 'warn',
 };

@@ -43,6 +43,8 @@ export function tokenPorts(core: CoreServices): TokenPorts {
         // A new card takes the reference already announced to the issuer in the decision
         // request, so the issuer's records and the token agree.
         const stored = await vault.cards.storeCard(tx, input);
+        // A fresh insert is what we just wrote: no read back (one round trip less).
+        if (stored.created) return { cardRef: stored.cardRef, issuerId: input.issuerId, par: stored.par, panLast4: stored.panLast4, expMonth: input.expMonth, expYear: input.expYear, newlyStored: true };
         return toVaultCard(await vault.cards.getCard(tx, stored.cardRef));
       },
       async updateCard(tx, cardRef, input) {

@@ -53,20 +53,16 @@ export const pushReceiptsRepository = {
    * the new row version), so exactly one redemption wins; if the first rolls back, the second
    * proceeds. `undefined` when the receipt is already redeemed or expired.
    */
-  async claim(tx: Executor, id: string): Promise<PushReceiptRow | undefined> {
+  async claim(tx: Executor, id: string, tokenRef?: string): Promise<PushReceiptRow | undefined> {
     return tx
       .updateTable('push_receipts')
-      .set({ redeemed_at: sql<Date>`now()` })
+      // With the token it will create (same transaction): no second update after the token.
+      .set({ redeemed_at: sql<Date>`now()`, ...(tokenRef ? { redeemed_token_ref: tokenRef } : {}) })
       .where('id', '=', id)
       .where('redeemed_at', 'is', null)
       .where('expires_at', '>', sql<Date>`now()`)
       .returningAll()
       .executeTakeFirst();
-  },
-
-  /** Records the token a claimed receipt created (same transaction as the claim). */
-  async setRedeemedToken(tx: Executor, id: string, tokenRef: string): Promise<void> {
-    await tx.updateTable('push_receipts').set({ redeemed_token_ref: tokenRef }).where('id', '=', id).execute();
   },
 
   /** The most failed redemptions any of `subjects` of a token requestor has in the window starting at `windowStart`. */

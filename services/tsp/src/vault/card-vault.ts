@@ -28,6 +28,12 @@ export interface NewCard {
    * already in the vault: the existing card keeps its reference.
    */
   cardRef?: string;
+  /**
+   * The caller looked this PAN up in the same transaction and found nothing: the first lookup
+   * is skipped (one round trip less). A card stored meanwhile by a concurrent transaction is
+   * still caught: the insert does nothing on the fingerprint conflict and the loop finds it.
+   */
+  knownAbsent?: boolean;
 }
 
 export interface StoredCard {
@@ -107,8 +113,8 @@ export class CardVault {
     const pan = typeof input.pan === 'string' ? Pan.of(input.pan) : input.pan;
     checkExpiry(input.expMonth, input.expYear);
     const fingerprint = this.fingerprints.fingerprint(pan);
-    for (;;) {
-      const existing = await cardsRepository.findByFingerprint(tx, fingerprint, true);
+    for (let attempt = 0; ; attempt++) {
+      const existing = input.knownAbsent && attempt === 0 ? undefined : await cardsRepository.findByFingerprint(tx, fingerprint, true);
       if (existing) {
         if (existing.issuer_id !== input.issuerId) {
           throw new CardOfAnotherIssuerError();

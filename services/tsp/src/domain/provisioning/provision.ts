@@ -120,6 +120,7 @@ export async function provision(ctx: TokenContext, principal: Principal, request
         expYear: card.expYear,
         ...(card.cardholderName ? { cardholderName: card.cardholderName } : {}),
         cardRef,
+        knownAbsent: true,
       }));
     const { token } = await createToken(tx, ctx, {
       tokenRef,
@@ -141,6 +142,8 @@ export async function provision(ctx: TokenContext, principal: Principal, request
         ...(idvMethods ? { idvMethods: idvMethods as unknown as Array<Record<string, unknown>> } : {}),
       },
       auditDetails: { ...verificationDetails(issuerDecision), ...(issuerDecision.failure ? { issuerFailure: issuerDecision.failure } : {}) },
+      // A card this call inserted has no product or card art yet: its view needs no read back.
+      ...(vaulted.newlyStored ? { cardView: { ...vaulted, product: null, cardArtAssetId: null, status: 'active' as const, createdAt: new Date(), updatedAt: new Date() } } : {}),
     });
     if (options.withinCommit) await options.withinCommit(tx, token);
     return token;

@@ -34,6 +34,8 @@ export interface NewPushedToken {
   risk?: { decisionId?: string; outcome: string; reasonCodes: string[] };
   /** Audit details of the creation (receipt id …; never the receipt value). */
   details?: Record<string, unknown>;
+  /** Pre-allocated token reference (a redemption records it with its claim); default a new one. */
+  tokenRef?: string;
 }
 
 /** The risk engine's verdict on a redemption (declared by the risk area). */

@@ -1,4 +1,5 @@
 import { pushReceiptsRepository, type PushReceiptRow } from '../../store/push-receipts.repository';
+import { randomId } from '../../vault/ids';
 import { AccessError, NotFoundError, StateError, TspError, type ProblemCode } from '../../errors';
 import type { Principal } from '../principal';
 import { checkChannelAllowed } from '../provisioning/token-domain';
@@ -59,9 +60,12 @@ export async function redeemPushReceipt(
     const device = deviceSummaryOf(body.device) ?? (receipt.device as DeviceSummary | null) ?? undefined;
     const { channel, tokenLocation } = pushDomainOf({ ...body, ...(device ? { device } : {}) });
     checkChannelAllowed(channel, deps.ports.registry.getRequestorByTrid(trid)?.allowedChannels);
-    // The risk decision commits on its own, so a refusal stays on record (as in provisioning).
-    const decision = await deps.uow.transaction((tx) =>
-      deps.ports.decideRisk(tx, {
+    const tokenRef = randomId('tok_');
+    // One transaction: the risk decision, the claim and the token (one commit instead of two).
+    // A refusal inside it is returned, not thrown, so the decision still commits and stays on
+    // record (as in provisioning); it is thrown once the transaction is done.
+    const outcome = await deps.uow.transaction(async (tx): Promise<{ refused: RedemptionRefused } | { token: Token }> => {
+      const decision = await deps.ports.decideRisk(tx, {
         subject: { trid, walletAccountId: body.walletAccountId, cardRef: card.cardRef, issuerId: card.issuerId, par: card.par, ...(device ? { deviceId: device.id } : {}) },
         signals: {
           ...(body.device ? { device: body.device } : {}),
@@ -70,25 +74,26 @@ export async function redeemPushReceipt(
           tokenLocation,
           receiptAgeSeconds: Math.floor((Date.now() - receipt.created_at.getTime()) / 1000),
         },
-      }),
-    );
-    if (decision.outcome !== 'approve') {
-      // No ID&V path exists for a push (the point is no card entry, no OTP): a risk step-up
-      // cannot be satisfied here, so it refuses like a decline; the bank can push again.
-      throw refuse(
-        new AccessError('provisioning_declined', 'The push receipt cannot be redeemed for this wallet now.', {
-          reasonCodes: decision.reasonCodes.length ? decision.reasonCodes : ['risk_declined'],
-          ...(decision.decisionId ? { decisionId: decision.decisionId } : {}),
-        }),
-      );
-    }
-    return await deps.uow.transaction(async (tx) => {
+      });
+      if (decision.outcome !== 'approve') {
+        // No ID&V path exists for a push (the point is no card entry, no OTP): a risk step-up
+        // cannot be satisfied here, so it refuses like a decline; the bank can push again.
+        return {
+          refused: refuse(
+            new AccessError('provisioning_declined', 'The push receipt cannot be redeemed for this wallet now.', {
+              reasonCodes: decision.reasonCodes.length ? decision.reasonCodes : ['risk_declined'],
+              ...(decision.decisionId ? { decisionId: decision.decisionId } : {}),
+            }),
+          ),
+        };
+      }
       // The atomic claim decides between concurrent redemptions; the checks above only explain.
-      if (!(await pushReceiptsRepository.claim(tx, receipt.id))) {
+      if (!(await pushReceiptsRepository.claim(tx, receipt.id, tokenRef))) {
         const current = await pushReceiptsRepository.findByHash(tx, receiptHash);
-        throw refuse(current?.redeemed_at ? alreadyRedeemed() : expired());
+        return { refused: refuse(current?.redeemed_at ? alreadyRedeemed() : expired()) };
       }
       const token = await deps.ports.createToken(tx, {
+        tokenRef,
         card,
         requestor: { clientId: principal.clientId, trid },
         walletAccountId: body.walletAccountId,
@@ -99,11 +104,12 @@ export async function redeemPushReceipt(
         risk: decision,
         details: { receiptId: receipt.id },
       });
-      await pushReceiptsRepository.setRedeemedToken(tx, receipt.id, token.tokenRef);
       await deps.audit.append(tx, auditOfRedemption(principal, receipt, token.tokenRef, decision.decisionId, context));
       if (context.withinCommit) await context.withinCommit(tx, token);
-      return token;
+      return { token };
     });
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.token;
   } catch (err) {
     const refusal = err instanceof RedemptionRefused ? err.refusal : err instanceof TspError ? err : undefined;
     if (!refusal) throw err;

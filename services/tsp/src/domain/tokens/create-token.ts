@@ -9,13 +9,15 @@ import type { Cause } from './cause';
 import type { TokenContext } from './context';
 import type { VaultCard } from './ports';
 import { recordTokenChange } from './token-events';
+import type { CardMetadata } from '../../store/card-metadata.repository';
 import { tokenView } from './token-reader';
-import type { Token } from './token-view';
+import { toTokenView, type Token } from './token-view';
 
 type Channel = components['schemas']['Channel'];
 type TokenLocation = components['schemas']['TokenLocation'];
 type DeviceSummary = components['schemas']['DeviceSummary'];
 type EventType = components['schemas']['WebhookEventType'];
+type VerificationMethod = components['schemas']['VerificationMethod'];
 
 /** Everything needed to create one token for a vaulted card. */
 export interface CreateTokenInput {
@@ -38,6 +40,11 @@ export interface CreateTokenInput {
   extraEvents?: EventType[];
   /** Extra audit details of `token.provision` (never card data). */
   auditDetails?: Record<string, unknown>;
+  /**
+   * The card as the token shows it, when the caller has it (a push read it; provisioning just
+   * stored it): the token's view is then built without reading the card back (one round trip).
+   */
+  cardView?: CardMetadata;
 }
 
 /**
@@ -80,7 +87,9 @@ export async function createToken(tx: Executor, ctx: TokenContext, input: Create
   });
   const decision = input.decision ?? { issuerDecision: 'none' as const, decisionSource: 'push' as const };
   await verificationRepository.recordProvisioning(tx, { tokenRef, ...decision });
-  const token = await tokenView(tx, ctx.ports, row);
+  const token = input.cardView
+    ? toTokenView(row, input.cardView, input.issuer, decision.idvMethods as VerificationMethod[] | undefined)
+    : await tokenView(tx, ctx.ports, row);
   await recordTokenChange(tx, ctx, {
     row,
     view: token,

@@ -22,6 +22,8 @@ export interface VaultCard {
   panLast4: string;
   expMonth: number;
   expYear: number;
+  /** Set by `storeCard` when this call inserted the card (no product or card art yet). */
+  newlyStored?: boolean;
 }
 
 export interface StoreCardInput {
@@ -34,6 +36,8 @@ export interface StoreCardInput {
   cardArtAssetId?: string;
   /** Reference to give the card (provisioning names it to the issuer before storing it). */
   cardRef?: string;
+  /** The caller found no card with this PAN in the same transaction (saves a lookup). */
+  knownAbsent?: boolean;
 }
 
 export interface CardVaultPort {

@@ -23,6 +23,8 @@ export interface PushedTokenInput {
   risk?: { decisionId?: string; outcome: string; reasonCodes: string[] };
   /** Audit details (receipt id …; never the receipt value or card data). */
   details?: Record<string, unknown>;
+  /** Pre-allocated token reference (a redemption records it with its claim); default a new one. */
+  tokenRef?: string;
 }
 
 /**
@@ -33,7 +35,9 @@ export async function createPushedToken(tx: Executor, ctx: TokenContext, input: 
   const issuer = ctx.ports.registry.getIssuer(input.card.issuerId);
   if (!issuer) throw new NotFoundError('issuer_not_found', 'The card\'s issuer is not registered.');
   const { token } = await createToken(tx, ctx, {
+    ...(input.tokenRef ? { tokenRef: input.tokenRef } : {}),
     card: input.card,
+    cardView: input.card,
     issuer,
     requestor: input.requestor,
     walletAccountId: input.walletAccountId,

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { containsCardNumber } from '../../observability/card-data-scrubber';
 import type { Executor } from '../../store/transaction';
 import { webhookDeliveriesRepository } from '../../store/webhook-deliveries.repository';
-import { enqueueDelivery } from './delivery';
-import { recipientOf, type Recipient, type WebhookEventBody, type WebhookEventData, type WebhookEventType, type WebhookTarget } from './webhook-target';
+import { DELIVER_TASK } from './delivery';
+import { recipientOf, streamQueueName, type Recipient, type WebhookEventBody, type WebhookEventData, type WebhookEventType, type WebhookTarget } from './webhook-target';
 
 /** What a state change announces (see `WebhookServices.emit`). */
 export interface EmitWebhookInput {
@@ -53,10 +53,12 @@ export async function emitWebhook(tx: Executor, input: EmitWebhookInput): Promis
   if (containsCardNumber(body)) throw new WebhookEventError(`${input.type} body contains a card number`);
 
   const planned = recipients.map((recipient) => ({ id: newId('dlv'), recipient }));
-  await webhookDeliveriesRepository.insertEvent(tx, { id: eventId, type: input.type, tokenRef: input.tokenRef, createdAt, body, deliveries: planned });
-  for (const delivery of planned) {
-    await enqueueDelivery(tx, delivery.id, { recipient: delivery.recipient, tokenRef: input.tokenRef });
-  }
+  // One round trip: the event, its deliveries and their jobs (what `enqueueDelivery` queues).
+  await webhookDeliveriesRepository.insertEventWithJobs(
+    tx,
+    { id: eventId, type: input.type, tokenRef: input.tokenRef, createdAt, body, deliveries: planned },
+    planned.map((d) => ({ task: DELIVER_TASK, payload: { deliveryId: d.id }, queue: streamQueueName(d.recipient, input.tokenRef), key: d.id })),
+  );
   return { eventId, deliveryIds: planned.map((d) => d.id) };
 }
 
