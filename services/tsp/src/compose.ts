@@ -55,7 +55,7 @@ export type CoreServices = Pick<Services, 'uow' | 'audit' | 'vault' | 'identity'
 
 export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
-  const uow = unitOfWork(db);
+  const uow = unitOfWork(db, ctx.readReplica);
   // The audit chain key comes from the vault's key provider, so the provider opens first.
   const keyProvider = await openConfiguredKeyProvider(ctx.config, ctx.logger);
   const audit = createAuditLog(db, ctx.logger, await keyProvider.auditChainKey());

@@ -15,7 +15,7 @@ export function auditRoutes(services: Services, ctx: ServiceContext): Router {
     await services.audit.flush();
     const q = req.query as Record<string, string | undefined>;
     const { entries, nextCursor } = await listAuditEntries(
-      ctx.database.db,
+      services.uow.reads, // may be a replica, within OPENTSP_READ_MAX_LAG_MS
       { tokenRef: q.tokenRef, cardRef: q.cardRef, clientId: q.clientId, action: q.action, since: q.since },
       { limit: Number(q.limit ?? 50), cursor: q.cursor },
     );
