@@ -170,12 +170,14 @@ export class FailoverWorkload {
   }
 }
 
-/** Open loop: `perSecond` operations started per second for `seconds`, at most `maxInFlight` at once. */
-export async function openLoop(workload: FailoverWorkload, perSecond: number, seconds: number, maxInFlight: number, offset: number): Promise<void> {
+/**
+ * Open loop: `perSecond` operations started per second until `stop` is aborted, at most
+ * `maxInFlight` at once; resolves when the last started operation has its final answer.
+ */
+export async function openLoop(workload: FailoverWorkload, perSecond: number, stop: AbortSignal, maxInFlight: number, offset: number): Promise<void> {
   const inFlight = new Set<Promise<void>>();
-  const end = Date.now() + seconds * 1000;
   let slot = offset;
-  while (Date.now() < end) {
+  while (!stop.aborted) {
     if (inFlight.size < maxInFlight) {
       const p = workload.run(slot++).finally(() => inFlight.delete(p));
       inFlight.add(p);
