@@ -45,8 +45,22 @@ export async function haStatus(): Promise<ClusterStatus> {
   return JSON.parse(await cluster(['status'], 60_000)) as ClusterStatus;
 }
 
+/**
+ * The running leader, from Patroni's REST API (`/cluster` of the first node that answers),
+ * asked from this process: spawning cluster.mjs for each poll took seconds on a loaded machine.
+ */
 export async function leaderName(): Promise<string | undefined> {
-  return (await haStatus()).members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+  for (const port of [8441, 8442, 8443]) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/cluster`, { signal: AbortSignal.timeout(1_000) });
+      if (!res.ok) continue;
+      const { members } = (await res.json()) as { members: Member[] };
+      return members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+    } catch {
+      // that node is down or cut off: ask the next
+    }
+  }
+  return undefined;
 }
 
 function pidFrom(file: string): number | undefined {
@@ -90,7 +104,7 @@ export async function waitReplica(name: string): Promise<void> {
 }
 
 /** Waits until a node other than `not` holds the leader lock and runs; returns its name. */
-export async function waitNewLeader(not: string, timeoutMs = 60_000): Promise<string> {
+export async function waitNewLeader(not: string, timeoutMs = 120_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const leader = await leaderName().catch(() => undefined);
