@@ -4,6 +4,7 @@ import { tokenFor } from '../support/clients';
 import { runCli } from './support/tsp-process';
 import { FailoverWorkload, openLoop, type Acknowledged, type FailoverTargets } from './support/failover-workload';
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { createLogger } from '../../services/tsp/src/observability/logger';
 import { openReplicaPool, readReplica } from '../../services/tsp/src/store/read-replica';
 import { unitOfWork, type Executor } from '../../services/tsp/src/store/transaction';
@@ -187,6 +188,9 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
     await load;
 
     const recoveries = events.map((e) => recoverySeconds(workload, e));
+    // The test's own pool went through the same switches: its connections to the old leaders
+    // were cut. Wait until it reaches the current leader before checking.
+    await secondsUntilAsync(async () => (await shared.db.pool.query('select 1').then(() => true, () => false)), Date.now(), 120_000);
     const checks = await checkAcknowledged(shared, workload.acknowledged);
     const queue = await drainQueue(shared, 120_000);
     const migrate = await runCli(['migrate'], { databaseUrl: shared.db.url, keystore: shared.keystore });
@@ -241,14 +245,16 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
       leader: shared.db.db,
       replica: openReplicaPool({ readUrl: readUrl.toString(), databaseUrl: shared.db.url, poolSize: 2 }),
       maxLagMs: 2_000,
-      checkEveryMs: 1_000,
+      checkEveryMs: 3_000, // the sample's own time limit too: new connections are slow on a loaded machine
       logger: createLogger({ level: 'silent' }),
     });
     const uow = unitOfWork(shared.db.db, replica);
     const recovery = async (executor: Executor) => (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(executor)).rows[0]?.r;
     const audited = async (executor: Executor) => (await sql<{ n: number }>`select count(*)::int as n from audit_entries`.execute(executor)).rows[0]?.n ?? 0;
     try {
-      const state = await replica.sample();
+      // The replicas listener may still be settling after the switches of the first test.
+      await secondsUntilAsync(async () => (await replica.sample()).reads === 'replica', Date.now(), 60_000).catch(() => undefined);
+      const state = replica.state();
       expect(state.reads).toBe('replica');
       expect(state.lagMs).toBeLessThanOrEqual(2_000);
       expect(await recovery(uow.reads)).toBe(true); // answered by a standby
@@ -353,7 +359,19 @@ function recoverySeconds(workload: FailoverWorkload, event: { kind: SwitchKind; 
 
 /** Each acknowledged operation, looked up in the database: present exactly once, with its effects. */
 async function checkAcknowledged(shared: SharedDatabase, acknowledged: readonly Acknowledged[]): Promise<{ lost: string[]; duplicated: string[] }> {
-  const pool = shared.db.pool;
+  // Each lookup retried a few times: on a loaded machine a new connection can time out.
+  const pool = {
+    async query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await shared.db.pool.query<R>(text, values);
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(1_000);
+        }
+      }
+    },
+  };
   const lost: string[] = [];
   const duplicated: string[] = [];
   for (const ack of acknowledged) {
