@@ -7,7 +7,8 @@
 //
 //   127.0.0.1:5440  HAProxy → the leader (read-write)      DATABASE_URL
 //   127.0.0.1:5439  HAProxy → replicas within the lag bound DATABASE_READ_URL
-//   127.0.0.1:5441-5443  the nodes' Postgres; 8441-8443 their Patroni REST API; 2479 etcd;
+//   127.0.0.1:5441-5443  the nodes' Postgres; 8441-8443 their Patroni REST API; 2479 etcd
+//     (2481-2483: each node's own way in to etcd, so a test can cut one node off alone);
 //   127.0.0.1:8440  HAProxy's stats page
 //
 // State lives under OPENTSP_HA_DIR (default /var/tmp/opentsp-ha): outside the checkout, so the
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 export const HA_DIR = process.env.OPENTSP_HA_DIR || '/var/tmp/opentsp-ha';
 export const PORTS = { leader: 5440, replicas: 5439, stats: 8440, etcdClient: 2479, etcdPeer: 2480 };
-export const NODES = [1, 2, 3].map((i) => ({ name: `node${i}`, pgPort: 5440 + i, restPort: 8440 + i }));
+export const NODES = [1, 2, 3].map((i) => ({ name: `node${i}`, pgPort: 5440 + i, restPort: 8440 + i, etcdPort: 2480 + i }));
 const SUPERUSER_PASSWORD = 'opentsp-ha-local';
 export const LEADER_URL = `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${PORTS.leader}/postgres`;
 export const REPLICAS_URL = `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${PORTS.replicas}/postgres`;
@@ -72,8 +73,12 @@ log:
 restapi:
   listen: 127.0.0.1:${node.restPort}
   connect_address: 127.0.0.1:${node.restPort}
+# Each node reaches etcd on a port of its own (etcd listens on all of them), taken as given
+# (use_proxies: no discovery of etcd's advertised URL): a partition test can then cut exactly
+# this node off from etcd (test/reliability/support/ha-cluster.ts). Production: the etcd members.
 etcd3:
-  hosts: 127.0.0.1:${PORTS.etcdClient}
+  hosts: 127.0.0.1:${node.etcdPort}
+  use_proxies: true
 bootstrap:
   dcs:
     ttl: 7
@@ -99,6 +104,10 @@ bootstrap:
         max_replication_slots: 10
         synchronous_commit: 'on'
         wal_keep_size: 256MB
+        # A primary cut off by a partition shuts down (demotion) only once its walsenders give
+        # up on the silent standbys: 10 s instead of 60 bounds that.
+        wal_sender_timeout: 10s
+        wal_receiver_timeout: 10s
   initdb:
     - encoding: UTF8
     - data-checksums
@@ -109,6 +118,10 @@ postgresql:
   data_dir: ${path.join(dir, 'data')}
   bin_dir: ${PG_BIN}
   pgpass: ${path.join(dir, 'pgpass')}
+  # Patroni talks to its own Postgres over the Unix socket, as on a real host where a network
+  # partition cuts the links between hosts but not a node from itself.
+  use_unix_socket: true
+  use_unix_socket_repl: false
   # Loopback only, for development and tests: production uses scram-sha-256 and TLS.
   pg_hba:
     - local all all trust
@@ -210,7 +223,7 @@ export async function up() {
   if (user) chownSync(etcdDir, user.uid, user.gid);
   spawnDetached('etcd', 'etcd', [
     '--name', 'ha', '--data-dir', etcdDir,
-    '--listen-client-urls', `http://127.0.0.1:${PORTS.etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${PORTS.etcdClient}`,
+    '--listen-client-urls', [PORTS.etcdClient, ...NODES.map((n) => n.etcdPort)].map((port) => `http://127.0.0.1:${port}`).join(','), '--advertise-client-urls', `http://127.0.0.1:${PORTS.etcdClient}`,
     '--listen-peer-urls', `http://127.0.0.1:${PORTS.etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${PORTS.etcdPeer}`,
     '--initial-cluster', `ha=http://127.0.0.1:${PORTS.etcdPeer}`,
   ], user);
@@ -257,6 +270,7 @@ function alive(pid) {
 }
 
 export async function down() {
+  heal(); // a partition left by an interrupted test
   if (!existsSync(HA_DIR)) return log('nothing to stop');
   const pids = ['haproxy', ...NODES.map((n) => n.name), 'etcd']
     .map((name) => [name, path.join(HA_DIR, `${name}.pid`)])
@@ -267,7 +281,11 @@ export async function down() {
   const deadline = Date.now() + 30_000;
   while (pids.some(([, pid]) => alive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   for (const [, pid] of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  // A Postgres left behind by a killed Patroni (kill -9 in the failover tests).
+  // A Postgres left behind by a killed Patroni (kill -9 in the failover tests), or one still
+  // shutting down after a partition: its postmaster and every backend, so no port stays taken.
+  const postmasters = NODES.map((n) => path.join(HA_DIR, n.name, 'data', 'postmaster.pid')).filter((f) => existsSync(f)).map((f) => Number(readFileSync(f, 'utf8').split('\n')[0]));
+  const children = postmasters.flatMap((pid) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number));
+  for (const pid of [...postmasters, ...children]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
   spawnSync('pkill', ['-9', '-f', `-D ${HA_DIR}`]);
   rmSync(HA_DIR, { recursive: true, force: true });
   log('stopped and removed');
@@ -278,8 +296,46 @@ export async function startNode(name) {
   const node = NODES.find((n) => n.name === name);
   if (!node) throw new Error(`no node ${name}`);
   spawnDetached(node.name, 'patroni', [path.join(HA_DIR, node.name, 'patroni.yml')], serviceUser());
-  await waitFor(`${name} streaming again`, async () => (await clusterMembers()).some((m) => m.name === name && m.role !== 'leader' && ['running', 'streaming'].includes(m.state) && m.lag !== undefined), 120_000);
+  await waitReplica(name);
   return status();
+}
+
+/** Waits until `name` is a replica streaming from the leader again (after a restart or a healed partition). */
+export async function waitReplica(name) {
+  await waitFor(`${name} streaming again`, async () => (await clusterMembers()).some((m) => m.name === name && m.role !== 'leader' && ['running', 'streaming'].includes(m.state) && typeof m.lag === 'number'), 120_000);
+}
+
+/**
+ * A network partition of one node, with iptables on loopback (root): every packet to or from its
+ * Postgres port and its Patroni REST port is dropped (HAProxy, the TSP behind it, the replicas'
+ * streaming, the other Patronis), and so is its way in to etcd. Patroni on the cut-off node
+ * can no longer renew the leader key and demotes its Postgres; the others elect a new leader
+ * once the key expires. `heal` removes the rules. The rules live in a chain of their own,
+ * OPENTSP_HA, so nothing else on the machine is touched.
+ */
+export function partition(name) {
+  const node = NODES.find((n) => n.name === name);
+  if (!node) throw new Error(`no node ${name}`);
+  heal();
+  run('iptables', ['-w', '-N', IPTABLES_CHAIN]);
+  run('iptables', ['-w', '-I', 'OUTPUT', '-o', 'lo', '-j', IPTABLES_CHAIN]);
+  for (const port of [node.pgPort, node.restPort, node.etcdPort]) {
+    for (const direction of ['--dport', '--sport']) run('iptables', ['-w', '-A', IPTABLES_CHAIN, '-p', 'tcp', direction, String(port), '-j', 'DROP']);
+  }
+  return { partitioned: name };
+}
+
+const IPTABLES_CHAIN = 'OPENTSP_HA';
+
+/** Removes a partition (no-op when there is none, or no iptables). */
+export function heal() {
+  if (!has('iptables')) return { healed: false };
+  const exists = spawnSync('iptables', ['-w', '-L', IPTABLES_CHAIN, '-n'], { encoding: 'utf8' }).status === 0;
+  if (!exists) return { healed: false };
+  while (spawnSync('iptables', ['-w', '-D', 'OUTPUT', '-o', 'lo', '-j', IPTABLES_CHAIN]).status === 0);
+  run('iptables', ['-w', '-F', IPTABLES_CHAIN]);
+  run('iptables', ['-w', '-X', IPTABLES_CHAIN]);
+  return { healed: true };
 }
 
 /**
@@ -311,13 +367,22 @@ export async function status() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const command = process.argv[2];
-  const commands = { up, down, status, switchover, 'start-node': () => startNode(process.argv[3]) };
+  const commands = {
+    up,
+    down,
+    status,
+    switchover,
+    'start-node': () => startNode(process.argv[3]),
+    'wait-replica': () => waitReplica(process.argv[3]),
+    partition: async () => partition(process.argv[3]),
+    heal: async () => heal(),
+  };
   if (!commands[command]) {
-    process.stderr.write('usage: cluster.mjs up|down|status|switchover|start-node <nodeN>\n');
+    process.stderr.write('usage: cluster.mjs up|down|status|switchover|start-node <nodeN>|partition <nodeN>|heal|wait-replica <nodeN>\n');
     process.exit(64);
   }
   commands[command]().then((result) => {
-    if (command === 'switchover') process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (['switchover', 'partition', 'heal'].includes(command)) process.stdout.write(`${JSON.stringify(result)}\n`);
   }).catch((err) => {
     process.stderr.write(`ha: ${err.message}\n`);
     process.exit(1);

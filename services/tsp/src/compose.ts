@@ -40,7 +40,7 @@ export interface JobWorker {
 
 export async function createServices(ctx: ServiceContext): Promise<Services> {
   const { db } = ctx.database;
-  const uow = unitOfWork(db);
+  const uow = unitOfWork(db, ctx.readReplica);
   // The audit chain key comes from the vault's key provider, so the provider opens first.
   const keyProvider = await openConfiguredKeyProvider(ctx.config, ctx.logger);
   const audit = createAuditLog(db, ctx.logger, await keyProvider.auditChainKey());
@@ -56,7 +56,7 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const payments = await buildPaymentServices(ctx, core);
   const push = await buildPushServices(ctx, core, tokens);
   const idempotency = createIdempotencyRepository(db, ctx.config, vault);
-  const auditTrail = createAuditTrail({ executor: db, audit, checkpoints: auditCheckpoints });
+  const auditTrail = createAuditTrail({ reads: () => uow.reads, audit, checkpoints: auditCheckpoints });
   return { ...core, auditCheckpoints, auditTrail, tokens, payments, push, idempotency, sandbox, jobWorker: jobWorkerOf(ctx) };
 }
 

@@ -26,6 +26,15 @@ export interface Config {
    */
   readonly databaseOwnerUrl?: string;
   readonly databasePoolSize: number;
+  /**
+   * `DATABASE_READ_URL`: a streaming replica (or a router to replicas, e.g. HAProxy's replicas
+   * port) for read-only paths; unset = every read on `databaseUrl`. store/read-replica.ts.
+   */
+  readonly databaseReadUrl?: string;
+  /** `OPENTSP_READ_MAX_LAG_MS`: reads go back to the leader while the replica is further behind (default 2000). */
+  readonly readMaxLagMs: number;
+  /** `OPENTSP_READ_LAG_CHECK_MS`: how often the replica's lag is sampled (default 1000). */
+  readonly readLagCheckMs: number;
   /** Where sandbox state lives: the embedded database, the sandbox keystore, sandbox.json. */
   readonly dataDir: string;
   readonly logLevel: string;
@@ -284,6 +293,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       throw new ConfigError('DATABASE_URL and DATABASE_OWNER_URL must connect as different roles: the service role may not own the schema');
     }
   }
+  const databaseReadUrl = env.DATABASE_READ_URL || undefined;
+  if (databaseReadUrl && !/^postgres(ql)?:\/\//.test(databaseReadUrl)) throw new ConfigError('DATABASE_READ_URL must be a postgres:// connection string');
+  if (databaseReadUrl && !databaseUrl && !overrides.databaseUrl) throw new ConfigError('DATABASE_READ_URL is set but DATABASE_URL (the leader) is not');
   const tspCode = env.OPENTSP_TSP_CODE || '401';
   if (!/^[0-9]{3}$/.test(tspCode)) throw new ConfigError('OPENTSP_TSP_CODE must be 3 digits');
 
@@ -295,6 +307,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl,
     ...(databaseOwnerUrl ? { databaseOwnerUrl } : {}),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    ...(databaseReadUrl ? { databaseReadUrl } : {}),
+    readMaxLagMs: intVar(env, 'OPENTSP_READ_MAX_LAG_MS', 2_000, 0, 3_600_000),
+    readLagCheckMs: intVar(env, 'OPENTSP_READ_LAG_CHECK_MS', 1_000, 100, 60_000),
     dataDir: path.resolve(env.OPENTSP_DATA_DIR || path.join(REPO_ROOT, '.data')),
     logLevel: env.LOG_LEVEL || 'info',
     tspCode,

@@ -2,11 +2,14 @@ import type { Config } from './config';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
 import type { DatabaseHandle } from './store/database';
+import type { ReadReplica } from './store/read-replica';
 
 /** What every area's factory receives: configuration, the database, logging and metrics. */
 export interface ServiceContext {
   readonly config: Config;
   readonly database: DatabaseHandle;
+  /** `DATABASE_READ_URL`'s replica, routed by lag; read-only paths reach it through `uow.reads`. */
+  readonly readReplica?: ReadReplica;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /**

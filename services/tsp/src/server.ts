@@ -11,6 +11,7 @@ import { flushTraces } from './observability/tracing';
 import type { DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { isDatabaseUnavailable } from './store/database-errors';
+import { openReplicaPool, readReplica, type ReadReplica } from './store/read-replica';
 import { openServiceDatabase } from './store/service-database';
 import { sandboxGuide } from './sandbox-guide';
 
@@ -41,6 +42,17 @@ export async function resolveDatabaseUrl(
   return { url: embedded.url, embedded };
 }
 
+/**
+ * `DATABASE_READ_URL`: the replica for read-only paths, with its lag sampler (not started).
+ * Its pool is as large as the leader's: the reads it takes off the leader are the same requests.
+ */
+export function openConfiguredReadReplica(config: Config, leader: DatabaseHandle, databaseUrl: string, logger: Logger): ReadReplica | undefined {
+  if (!config.databaseReadUrl) return undefined;
+  const replica = openReplicaPool({ readUrl: config.databaseReadUrl, databaseUrl, ...(config.databaseOwnerUrl ? { ownerUrl: config.databaseOwnerUrl } : {}), poolSize: config.databasePoolSize });
+  logger.info({ maxLagMs: config.readMaxLagMs, checkEveryMs: config.readLagCheckMs }, 'read-only paths may use the read replica (DATABASE_READ_URL)');
+  return readReplica({ leader: leader.db, replica, maxLagMs: config.readMaxLagMs, checkEveryMs: config.readLagCheckMs, logger });
+}
+
 /** Starts the whole service: database, migrations, HTTP listener, signal handling. */
 export async function startTsp(config: Config, logger = createLogger({ level: config.logLevel })): Promise<RunningTsp> {
   containDatabaseOutages(logger);
@@ -56,7 +68,9 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
     await embedded?.stop();
     throw err;
   }
-  const ctx: ServiceContext = { config, logger, database, metrics: createMetrics() };
+  const readReplica = openConfiguredReadReplica(config, database, resolved.url, logger);
+  const stopSampling = readReplica?.start();
+  const ctx: ServiceContext = { config, logger, database, metrics: createMetrics(), ...(readReplica ? { readReplica } : {}) };
   const services = await createServices(ctx);
   // Sandbox: the bank (issuer simulator) runs in this process; the demo issuer, wallet, acquirer
   // and admin exist; their credentials are printed.
@@ -83,6 +97,8 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
       await stopBackgroundWork();
       await closeServices(services);
       await issuerHost?.stop();
+      await stopSampling?.();
+      await readReplica?.close();
       await database.close();
       await embedded?.stop();
       logger.info('stopped');

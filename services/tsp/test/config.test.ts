@@ -37,6 +37,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://owner:a@db/tsp', DATABASE_OWNER_URL: 'postgres://owner:b@db/tsp' })).toThrow(/different roles/);
   });
 
+  it('takes a read replica URL with a lag bound (2 s) sampled every second, and refuses one it cannot use', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toMatchObject({ readMaxLagMs: 2_000, readLagCheckMs: 1_000 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' }).databaseReadUrl).toBeUndefined();
+    const config = loadConfig({ DATABASE_URL: 'postgres://db1/x', DATABASE_READ_URL: 'postgres://db2/x', OPENTSP_READ_MAX_LAG_MS: '500', OPENTSP_READ_LAG_CHECK_MS: '250' });
+    expect(config).toMatchObject({ databaseReadUrl: 'postgres://db2/x', readMaxLagMs: 500, readLagCheckMs: 250 });
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db1/x', DATABASE_READ_URL: 'http://db2/x' })).toThrow(/DATABASE_READ_URL must be a postgres/);
+    expect(() => loadConfig({ OPENTSP_MODE: 'sandbox', DATABASE_READ_URL: 'postgres://db2/x' })).toThrow(/DATABASE_URL \(the leader\) is not/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db1/x', OPENTSP_READ_LAG_CHECK_MS: '10' })).toThrow(/OPENTSP_READ_LAG_CHECK_MS/);
+  });
+
   it('writes audit checkpoints every 5 minutes unless told otherwise (0 = on demand only)', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x' }).audit).toEqual({ checkpointIntervalMs: 300_000, checkpointFile: undefined });
     expect(loadConfig({ DATABASE_URL: 'postgres://localhost/x', OPENTSP_AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' }).audit.checkpointIntervalMs).toBe(0);

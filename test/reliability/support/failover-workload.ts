@@ -119,10 +119,20 @@ export class FailoverWorkload {
   }
 
   async #encrypt(pan: string): Promise<string> {
-    if (!this.#encKey) {
-      const jwks = (await (await fetch(`${this.targets.baseUrls[0]}/.well-known/jwks.json`)).json()) as { keys: Jwk[] };
-      this.#encKey = jwks.keys.find((k) => k.use === 'enc' && k.alg === 'RSA-OAEP-256') ?? jwks.keys.find((k) => k.use === 'enc');
-      if (!this.#encKey) throw new Error('the TSP publishes no enc key');
+    // The JWKS is fetched once, retried like any call: the first fetch may land in a switch (503).
+    for (let attempt = 0; !this.#encKey; attempt++) {
+      const baseUrl = this.targets.baseUrls[attempt % this.targets.baseUrls.length] as string;
+      const jwks = (await fetch(`${baseUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(10_000) })
+        .then((res) => (res.ok ? res.json() : undefined))
+        .catch(() => undefined)) as { keys: Jwk[] } | undefined;
+      if (jwks) {
+        this.#encKey = jwks.keys.find((k) => k.use === 'enc' && k.alg === 'RSA-OAEP-256') ?? jwks.keys.find((k) => k.use === 'enc');
+        if (!this.#encKey) throw new Error('the TSP publishes no enc key');
+      } else if (attempt > 200) {
+        throw new Error('the JWKS did not answer');
+      } else {
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     return encryptCompact({ pan, expMonth: 12, expYear: 2031, cvv2: '123' }, this.#encKey, { alg: this.#encKey.alg as 'RSA-OAEP-256' });
   }
@@ -170,12 +180,14 @@ export class FailoverWorkload {
   }
 }
 
-/** Open loop: `perSecond` operations started per second for `seconds`, at most `maxInFlight` at once. */
-export async function openLoop(workload: FailoverWorkload, perSecond: number, seconds: number, maxInFlight: number, offset: number): Promise<void> {
+/**
+ * Open loop: `perSecond` operations started per second until `stop` is aborted, at most
+ * `maxInFlight` at once; resolves when the last started operation has its final answer.
+ */
+export async function openLoop(workload: FailoverWorkload, perSecond: number, stop: AbortSignal, maxInFlight: number, offset: number): Promise<void> {
   const inFlight = new Set<Promise<void>>();
-  const end = Date.now() + seconds * 1000;
   let slot = offset;
-  while (Date.now() < end) {
+  while (!stop.aborted) {
     if (inFlight.size < maxInFlight) {
       const p = workload.run(slot++).finally(() => inFlight.delete(p));
       inFlight.add(p);

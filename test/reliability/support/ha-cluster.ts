@@ -45,8 +45,22 @@ export async function haStatus(): Promise<ClusterStatus> {
   return JSON.parse(await cluster(['status'], 60_000)) as ClusterStatus;
 }
 
+/**
+ * The running leader, from Patroni's REST API (`/cluster` of the first node that answers),
+ * asked from this process: spawning cluster.mjs for each poll took seconds on a loaded machine.
+ */
 export async function leaderName(): Promise<string | undefined> {
-  return (await haStatus()).members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+  for (const port of [8441, 8442, 8443]) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/cluster`, { signal: AbortSignal.timeout(1_000) });
+      if (!res.ok) continue;
+      const { members } = (await res.json()) as { members: Member[] };
+      return members.find((m) => m.role === 'leader' && m.state === 'running')?.name;
+    } catch {
+      // that node is down or cut off: ask the next
+    }
+  }
+  return undefined;
 }
 
 function pidFrom(file: string): number | undefined {
@@ -72,6 +86,70 @@ export function killNode(name: string): void {
 
 export async function startNode(name: string): Promise<void> {
   await cluster(['start-node', name]);
+}
+
+/** Cuts `name` off from etcd, the other nodes and HAProxy (iptables on loopback; cluster.mjs `partition`). */
+export async function partition(name: string): Promise<void> {
+  await cluster(['partition', name], 30_000);
+}
+
+/** Removes the partition. */
+export async function heal(): Promise<void> {
+  await cluster(['heal'], 30_000);
+}
+
+/** Waits until `name` streams from the leader as a replica (after a restart or a healed partition). */
+export async function waitReplica(name: string): Promise<void> {
+  await cluster(['wait-replica', name], 180_000);
+}
+
+/** Waits until a node other than `not` holds the leader lock and runs; returns its name. */
+export async function waitNewLeader(not: string, timeoutMs = 120_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const leader = await leaderName().catch(() => undefined);
+    if (leader && leader !== not) return leader;
+    if (Date.now() > deadline) throw new Error(`no new leader within ${timeoutMs} ms (the old one: ${not})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * When Patroni on `name` began demoting its Postgres on its own ("demoting self because DCS is
+ * not accessible"), from its log (the node is cut off: its REST API cannot be asked), as ms
+ * since the epoch; undefined until it has. Only lines at or after `after` count.
+ */
+export function demotedSelfAt(name: string, after: number): number | undefined {
+  const file = path.join(HA_DIR, name, 'patroni.log');
+  if (!existsSync(file)) return undefined;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3}) INFO: demoting self because DCS is not accessible/.exec(line);
+    if (!match) continue;
+    const at = Date.parse(`${match[1]}T${match[2]}.${match[3]}Z`); // Patroni logs UTC here (TZ unset for the postgres user)
+    if (at >= after - 1_000) return at;
+  }
+  return undefined;
+}
+
+/**
+ * Drops every packet to and from a loopback port (HAProxy's replicas port: every replica out of
+ * reach at once), in the chain `heal` empties.
+ */
+export function cutPort(port: number): void {
+  const iptables = (args: string[]) => spawnSync('iptables', ['-w', ...args], { stdio: 'ignore' }).status === 0;
+  if (!iptables(['-L', 'OPENTSP_HA', '-n'])) {
+    iptables(['-N', 'OPENTSP_HA']);
+    iptables(['-I', 'OUTPUT', '-o', 'lo', '-j', 'OPENTSP_HA']);
+  }
+  for (const direction of ['--dport', '--sport']) {
+    if (!iptables(['-A', 'OPENTSP_HA', '-p', 'tcp', direction, String(port), '-j', 'DROP'])) throw new Error(`iptables refused to cut port ${port}`);
+  }
+}
+
+/** True when a partition can be made here: root with a working iptables. */
+export function partitionAvailable(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('iptables', ['-w', '-L', 'OUTPUT', '-n'], { stdio: 'ignore' }).status === 0;
 }
 
 export async function switchover(): Promise<{ from: string; to: string }> {

@@ -28,6 +28,8 @@ export interface DatabaseOptions {
    */
   queryTimeoutMs?: number;
   applicationName?: string;
+  /** Every session read-only (`default_transaction_read_only`): the read replica's pool. */
+  readOnly?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     statement_timeout: statementTimeoutMs,
     query_timeout: options.queryTimeoutMs ?? statementTimeoutMs + 2_000,
     application_name: options.applicationName ?? 'opentsp',
+    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
   });
   // An idle client that loses its connection (server restart) must not crash the process;
   // the pool drops it and the next checkout reconnects.

@@ -13,11 +13,20 @@ export interface UnitOfWork {
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
   /** The non-transactional executor, for reads and single statements. */
   readonly executor: Executor;
+  /**
+   * For read-only paths that may be a little stale (lists, searches, history, audit queries):
+   * the read replica while it is within its lag bound (store/read-replica.ts), else `executor`.
+   * Never for a read that decides a write.
+   */
+  readonly reads: Executor;
 }
 
-export function unitOfWork(db: Kysely<Database>): UnitOfWork {
+export function unitOfWork(db: Kysely<Database>, replica?: { readonly executor: Executor }): UnitOfWork {
   return {
     executor: db,
+    get reads() {
+      return replica?.executor ?? db;
+    },
     transaction: (work) => db.transaction().execute(work),
   };
 }

@@ -10,7 +10,8 @@ export type { AuditFilter } from '../../store/audit-query.repository';
 export interface AuditTrail {
   /**
    * Chained entries by `seq` ascending, filtered (`cursor_invalid` for a foreign cursor). Entries
-   * appended before the call are chained first, so a caller sees what it just did.
+   * appended before the call are chained first; read from the replica when one is configured and
+   * within its lag bound (OPENTSP_READ_MAX_LAG_MS), so the newest entries may show a moment later.
    */
   list(filter: AuditFilter, page: { limit: number; cursor?: string }): Promise<{ data: ChainedAuditEntry[]; nextCursor: string | null }>;
   /** Re-computes the chain over a range and checks it against the signed checkpoints. */
@@ -19,11 +20,11 @@ export interface AuditTrail {
   createCheckpoint(): Promise<AuditCheckpoint>;
 }
 
-export function createAuditTrail(deps: { executor: Executor; audit: AuditLog; checkpoints: AuditCheckpoints }): AuditTrail {
+export function createAuditTrail(deps: { reads: () => Executor; audit: AuditLog; checkpoints: AuditCheckpoints }): AuditTrail {
   return {
     async list(filter, page) {
       await deps.audit.flush();
-      const { entries, nextCursor } = await listAuditEntries(deps.executor, filter, page);
+      const { entries, nextCursor } = await listAuditEntries(deps.reads(), filter, page);
       return { data: entries, nextCursor };
     },
     verify: (range) => deps.checkpoints.verify(range),

@@ -4,6 +4,7 @@ import { tokensRepository } from '../../store/tokens.repository';
 import { AccessError, NotFoundError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
 import { issuerToken, requestorToken } from './access';
+import type { Executor } from '../../store/transaction';
 import type { TokenContext } from './context';
 import { tokenView, tokenViews } from './token-reader';
 import type { Token } from './token-view';
@@ -20,8 +21,22 @@ const DEFAULT_LIMIT = 50;
 
 /** One of the requestor's tokens (another requestor's answers `token_not_found`). */
 export async function getToken(ctx: TokenContext, principal: Principal, tokenRef: string): Promise<Token> {
-  const executor = ctx.uow.executor;
-  return tokenView(executor, ctx.ports, await requestorToken(executor, principal, tokenRef));
+  return fromReplicaOrLeader(ctx, async (executor) => tokenView(executor, ctx.ports, await requestorToken(executor, principal, tokenRef)));
+}
+
+/**
+ * A single-item read on the read replica (`uow.reads`), asked again of the leader when the
+ * replica does not have it: a token created a moment ago (not replayed there yet) is found,
+ * so a wallet reading its new token never gets `token_not_found`.
+ */
+export async function fromReplicaOrLeader<T>(ctx: TokenContext, read: (executor: Executor) => Promise<T>): Promise<T> {
+  const reads = ctx.uow.reads;
+  try {
+    return await read(reads);
+  } catch (err) {
+    if (reads === ctx.uow.executor || !(err instanceof NotFoundError)) throw err;
+    return read(ctx.uow.executor);
+  }
 }
 
 /** The requestor's tokens (one wallet account's, usually), across every issuer, oldest first. */
@@ -31,7 +46,7 @@ export async function listTokens(
   filter: { walletAccountId?: string; status?: TokenStatus } & Page,
 ): Promise<TokenList> {
   if (!principal.trid) throw new AccessError('forbidden', 'Only token requestors list tokens here.');
-  const executor = ctx.uow.executor;
+  const executor = ctx.uow.reads; // may be a replica, within OPENTSP_READ_MAX_LAG_MS
   const page = await tokensRepository.listForWallet(
     executor,
     { trid: principal.trid, ...(filter.walletAccountId ? { walletAccountId: filter.walletAccountId } : {}), ...(filter.status ? { status: filter.status } : {}) },
@@ -54,8 +69,7 @@ export interface IssuerTokenSearch extends Page {
 
 /** One of the issuer's tokens (`token_not_found` for another issuer's). */
 export async function getIssuerToken(ctx: TokenContext, principal: Principal, tokenRef: string): Promise<Token> {
-  const executor = ctx.uow.executor;
-  return tokenView(executor, ctx.ports, await issuerToken(executor, principal, tokenRef));
+  return fromReplicaOrLeader(ctx, async (executor) => tokenView(executor, ctx.ports, await issuerToken(executor, principal, tokenRef)));
 }
 
 /** The funding card's last 4 and expiry, or undefined; one without the other is `validation_failed`. */
@@ -77,7 +91,7 @@ function cardFilterOf(search: IssuerTokenSearch): { panLast4: string; expMonth: 
 export async function listIssuerTokens(ctx: TokenContext, principal: Principal, search: IssuerTokenSearch): Promise<TokenList> {
   if (!principal.issuerId) throw new AccessError('forbidden', 'Only issuers list tokens here.');
   const card = cardFilterOf(search);
-  const executor = ctx.uow.executor;
+  const executor = ctx.uow.reads; // the console's search: may be a replica, within OPENTSP_READ_MAX_LAG_MS
   if (search.cardRef) {
     const found = (await cardMetadataRepository.byRefs(executor, [search.cardRef])).get(search.cardRef);
     // A deleted (shredded) card answers 404 like an unknown one (contract: deleteCardTokens).

@@ -8,8 +8,9 @@ import {
 } from '../../store/token-history.repository';
 import type { Principal } from '../principal';
 import { issuerToken } from './access';
+import type { Executor } from '../../store/transaction';
 import type { TokenContext } from './context';
-import type { Page } from './queries';
+import { fromReplicaOrLeader, type Page } from './queries';
 
 type TokenHistoryEntry = components['schemas']['TokenHistoryEntry'];
 type TokenHistoryPage = components['schemas']['TokenHistoryPage'];
@@ -202,7 +203,11 @@ function compare(a: TokenHistoryEntry, b: TokenHistoryEntry): number {
  * merged first `limit` are exact and the extra row says whether another page exists.
  */
 export async function issuerTokenHistory(ctx: TokenContext, principal: Principal, tokenRef: string, page: Page): Promise<TokenHistoryPage> {
-  const executor = ctx.uow.executor;
+  // The console's history view may come from the read replica (OPENTSP_READ_MAX_LAG_MS).
+  return fromReplicaOrLeader(ctx, (executor) => historyPage(executor, principal, tokenRef, page));
+}
+
+async function historyPage(executor: Executor, principal: Principal, tokenRef: string, page: Page): Promise<TokenHistoryPage> {
   const token = await issuerToken(executor, principal, tokenRef);
   const listId = `history:${token.token_ref}`;
   const position = decodeCursor(listId, page.cursor);

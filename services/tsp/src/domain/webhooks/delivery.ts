@@ -37,18 +37,19 @@ interface Stream {
 /**
  * Queues the delivery job of `deliveryId` in the transaction `tx`, in its stream's named queue.
  * `preserveRunAt` leaves an already scheduled retry where it is (used when releasing a stream).
+ * `key` (default: the delivery id) is graphile's job key.
  */
 export async function enqueueDelivery(
   tx: Executor,
   deliveryId: string,
   stream: Stream,
-  options: { runAt?: Date; preserveRunAt?: boolean } = {},
+  options: { runAt?: Date; preserveRunAt?: boolean; key?: string } = {},
 ): Promise<void> {
   await jobQueueRepository.add(tx, {
     task: DELIVER_TASK,
     payload: { deliveryId },
     queue: streamQueueName(stream.recipient, stream.tokenRef),
-    key: deliveryId,
+    key: options.key ?? deliveryId,
     ...(options.runAt ? { runAt: options.runAt } : {}),
     ...(options.preserveRunAt ? { preserveRunAt: true } : {}),
   });
@@ -123,7 +124,11 @@ async function settle(deps: DeliveryDependencies, delivery: DeliveryForAttempt, 
     // A redelivery reset the row while this attempt was in flight: its outcome is stale.
     if (!(await deliveries.update(tx, delivery.id, delivery.attempts, update))) return;
     if (update.nextAttemptAt) {
-      await enqueueDelivery(tx, delivery.id, stream, { runAt: update.nextAttemptAt });
+      // The retry is a job of its own key, never the running job's: when the stale-lock sweep
+      // unlocked the running job (its worker looked dead during a database failover), graphile
+      // would reschedule that very job in place, and the running job's completion would then
+      // delete it, leaving the delivery in line with no job (seen in the failover test).
+      await enqueueDelivery(tx, delivery.id, stream, { runAt: update.nextAttemptAt, key: `${delivery.id}:retry:${update.attempts}` });
       return;
     }
     const next = await deliveries.oldestInLine(tx, stream);
