@@ -77,7 +77,7 @@ function auditId(): string {
 }
 
 /** The audit row's columns, exactly as `auditRepository.append` writes them (unchained). */
-function auditColumns(entry: PaymentAuditEntry) {
+export function paymentAuditColumns(entry: PaymentAuditEntry) {
   return {
     id: auditId(),
     at: new Date().toISOString(),
@@ -92,7 +92,7 @@ function auditColumns(entry: PaymentAuditEntry) {
 }
 
 function auditInsertSelect(entry: PaymentAuditEntry, from: string) {
-  const a = auditColumns(entry);
+  const a = paymentAuditColumns(entry);
   return sql`insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details, request_id)
     select ${a.id}, ${a.at}::timestamptz, ${a.actor}::jsonb, ${a.action}, ${a.subject_type}, ${a.subject_id}, ${a.outcome},
       ${a.details}::jsonb, ${a.request_id} from ${sql.raw(from)}`;
@@ -116,7 +116,7 @@ export const paymentsRepository = {
     ttlSeconds: number,
     audit: PaymentAuditEntry,
   ): Promise<{ atc: number; expiresAt: Date } | undefined> {
-    const a = auditColumns(audit);
+    const a = paymentAuditColumns(audit);
     // The audit details get the ATC from the statement itself (jsonb_set), so there is no
     // second round trip for it.
     const result = await sql<{ atc: number; expires_at: Date }>`
@@ -203,7 +203,7 @@ export const paymentsRepository = {
 
   /** Appends one audit entry (refusals: the attempt is recorded even though nothing changed). */
   async appendAudit(executor: Executor, entry: PaymentAuditEntry): Promise<void> {
-    await executor.insertInto('audit_entries').values(auditColumns(entry)).execute();
+    await executor.insertInto('audit_entries').values(paymentAuditColumns(entry)).execute();
   },
 
   async findKey(executor: Executor, name: string): Promise<string | undefined> {

@@ -26,7 +26,7 @@ export function bucketOf(now: Date): Date {
 }
 
 /** The current bucket and the starts of the 1-hour and 24-hour windows before it (ISO). */
-function windowsOf(now: Date): { current: string; h1From: string; h24From: string } {
+export function velocityWindows(now: Date): { current: string; h1From: string; h24From: string } {
   const bucket = bucketOf(now);
   return {
     current: bucket.toISOString(),
@@ -54,7 +54,7 @@ const date = (value: string | null | undefined) => (value ? new Date(value) : nu
  */
 export const riskVelocityRepository = {
   async lookup(tx: Executor, request: VelocityLookupRequest): Promise<VelocityLookupResult> {
-    const { current, h1From, h24From } = windowsOf(request.now);
+    const { current, h1From, h24From } = velocityWindows(request.now);
     const increment = [...new Set(request.increment)];
     const all = [...new Set([...increment, ...request.read])];
     const { rows } = await sql<LookupRow>`
@@ -121,7 +121,7 @@ export const riskVelocityRepository = {
    * `keySource` is empty).
    */
   countIn(keySource: string, now: Date): { ctes: RawBuilder<unknown>; h1: RawBuilder<number>; h24: RawBuilder<number> } {
-    const { current, h1From, h24From } = windowsOf(now);
+    const { current, h1From, h24From } = velocityWindows(now);
     const source = sql.raw(keySource);
     return {
       ctes: sql`vinc as (

@@ -57,6 +57,7 @@ export async function createPaymentServices(
   });
   const detokenizeDeps = {
     db,
+    autocommit: { pool: ctx.database.pool },
     uow: core.uow,
     keys,
     callerKeys,
