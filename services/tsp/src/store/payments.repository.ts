@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { AuditActor } from './audit-entries.table';
 import { riskDecisionsRepository, type DecisionSideEffects, type NewRiskDecision } from './risk-decisions.repository';
 import { riskVelocityRepository } from './risk-velocity.repository';
+import { runPrepared, type PreparedStatement, type StatementTarget } from './prepared-statement';
 import type { Executor } from './transaction';
 
 /** The transaction data a cryptogram is issued for (and stored with it). */
@@ -98,6 +99,29 @@ function auditInsertSelect(entry: PaymentAuditEntry, from: string) {
       ${a.details}::jsonb, ${a.request_id} from ${sql.raw(from)}`;
 }
 
+// The audit details get the ATC from the statement itself (jsonb_set), so there is no second
+// round trip for it.
+const ISSUE: PreparedStatement = {
+  name: 'payments_issue_v1',
+  text: `with t as (
+      update tokens set last_atc = last_atc + 1
+      where token_ref = $1::text and status = 'ACTIVE' and last_atc < $2::int
+      returning token_ref, last_atc
+    ), ins as (
+      insert into cryptogram_issuances
+        (token_ref, atc, amount, currency, merchant_id, channel, transaction_type, unpredictable_number, expires_at)
+      select token_ref, last_atc, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, now() + make_interval(secs => $9::int)
+      from t
+      returning atc, expires_at
+    ), aud as (
+      insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details, request_id)
+      select $10::text, $11::timestamptz, $12::jsonb, $13::text, $14::text, $15::text, $16::text,
+        jsonb_set($17::jsonb, '{atc}', to_jsonb(ins.atc)), $18::text
+      from ins
+    )
+    select atc, expires_at from ins`,
+};
+
 /**
  * Storage of the payments area. The hot-path statements are single, atomic SQL statements
  * (data-modifying CTEs) so a detokenization costs one read and one write round trip (plus
@@ -106,39 +130,38 @@ function auditInsertSelect(entry: PaymentAuditEntry, from: string) {
 export const paymentsRepository = {
   /**
    * Takes the token's next ATC and records the issuance (and its audit entry) in ONE
-   * statement: the ATC increment, the issuance row and the audit commit together or not at
-   * all. Returns undefined when the token is not ACTIVE any more or its ATC is exhausted.
+   * statement (a named prepared statement on the pool): the ATC increment, the issuance row and
+   * the audit commit together or not at all. Returns undefined when the token is not ACTIVE any
+   * more or its ATC is exhausted.
    */
   async issue(
-    executor: Executor,
+    target: StatementTarget,
     tokenRef: string,
     data: IssuanceData,
     ttlSeconds: number,
     audit: PaymentAuditEntry,
   ): Promise<{ atc: number; expiresAt: Date } | undefined> {
     const a = paymentAuditColumns(audit);
-    // The audit details get the ATC from the statement itself (jsonb_set), so there is no
-    // second round trip for it.
-    const result = await sql<{ atc: number; expires_at: Date }>`
-      with t as (
-        update tokens set last_atc = last_atc + 1
-        where token_ref = ${tokenRef} and status = 'ACTIVE' and last_atc < ${MAX_ATC}
-        returning token_ref, last_atc
-      ), ins as (
-        insert into cryptogram_issuances
-          (token_ref, atc, amount, currency, merchant_id, channel, transaction_type, unpredictable_number, expires_at)
-        select token_ref, last_atc, ${data.amount}, ${data.currency}, ${data.merchantId}, ${data.channel},
-          ${data.transactionType}, ${data.unpredictableNumber}, now() + make_interval(secs => ${ttlSeconds})
-        from t
-        returning atc, expires_at
-      ), aud as (
-        insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details, request_id)
-        select ${a.id}, ${a.at}::timestamptz, ${a.actor}::jsonb, ${a.action}, ${a.subject_type}, ${a.subject_id},
-          ${a.outcome}, jsonb_set(${a.details}::jsonb, '{atc}', to_jsonb(ins.atc)), ${a.request_id}
-        from ins
-      )
-      select atc, expires_at from ins`.execute(executor);
-    const row = result.rows[0];
+    const [row] = await runPrepared<{ atc: number; expires_at: Date }>(target, ISSUE, [
+      tokenRef,
+      MAX_ATC,
+      data.amount,
+      data.currency,
+      data.merchantId,
+      data.channel,
+      data.transactionType,
+      data.unpredictableNumber,
+      ttlSeconds,
+      a.id,
+      a.at,
+      a.actor,
+      a.action,
+      a.subject_type,
+      a.subject_id,
+      a.outcome,
+      a.details,
+      a.request_id,
+    ]);
     return row ? { atc: row.atc, expiresAt: row.expires_at } : undefined;
   },
 

@@ -68,7 +68,7 @@ export async function createPaymentServices(
     clock: clockOf(ctx),
     expiryGraceMs: ctx.config.tokenExpiry.graceDays * 86_400_000,
   };
-  const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
+  const credentialDeps = { db, autocommit: { pool: ctx.database.pool }, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
   return {
     createPaymentCredentials: (principal, tokenRef, request, requestId) =>
       issuePaymentCredentials(credentialDeps, principal, tokenRef, request, requestId),
