@@ -148,7 +148,8 @@ export async function startProcess(
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitReady(url + readyPath, child, 60_000);
+    // Generous: on a shared, overloaded machine a cluster of compiled workers can take a minute.
+    await waitReady(url + readyPath, child, 180_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${path.basename(entry)} did not start: ${(err as Error).message}\n${stderr}`);
