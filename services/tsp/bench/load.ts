@@ -30,6 +30,8 @@ export interface LoadOptions {
   body?: string | (() => string);
   /** Expected status (default 200); anything else counts as an error. */
   expectStatus?: number;
+  /** Each request's path (on the URL's host), e.g. spread over many tokens; with `body` a function only. */
+  path?: () => string;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     headers: { 'content-type': 'application/json', ...options.headers },
     ...(typeof body === 'string' ? { body } : {}),
     ...(typeof body === 'function'
-      ? { setupClient: (client: autocannon.Client) => client.setBody(body()), requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }] }
+      ? { setupClient: (client: autocannon.Client) => client.setBody(body()), requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body(), ...(options.path ? { path: options.path() } : {}) }) }] }
       : {}),
   } as autocannon.Options);
   non2xx = Object.entries(result.statusCodeStats ?? {})

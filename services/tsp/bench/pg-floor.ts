@@ -4,7 +4,7 @@ import { detokenizationCounter } from '../src/risk/decide';
 import { buildFacts, flattenFacts } from '../src/risk/facts';
 import { newId } from '../src/risk/ids';
 import type { Database } from '../src/store/schema';
-import { paymentsRepository } from '../src/store/payments.repository';
+import { detokenizeRepository } from '../src/store/detokenize.repository';
 import type { LoadResult } from './load';
 
 /** ATCs the floor issues for itself, far above what the bench's cryptograms reach. */
@@ -13,9 +13,9 @@ const FLOOR_ATC_BASE = 60_000;
 /**
  * The database floor: detokenize's own statements, issued straight at Postgres at the same
  * concurrency, over as many connections as the TSP cluster has, with no HTTP, auth, crypto or
- * rule evaluation around them — BEGIN, the one read
- * (token + card + issuance, counting the token's velocity), one statement storing a risk
- * decision, consuming the ATC and writing the audit entry, COMMIT. Each request consumes an
+ * rule evaluation around them — in autocommit, the one read (token + card + issuance + the
+ * token's velocity counts), then one statement storing a risk decision, counting the velocity,
+ * consuming the ATC and writing the audit entry (store/detokenize.repository.ts). Each request consumes an
  * issuance of its own (issued in bulk beforehand, not measured), so every one writes the same
  * rows a real detokenization writes.
  */
@@ -50,32 +50,34 @@ export async function measurePgFloor(
       const atc = FLOOR_ATC_BASE + 1 + (Math.floor(i / tokens.length) % perToken);
       const start = performance.now();
       try {
-        const consumed = await db.transaction().execute(async (tx) => {
-          const row = await paymentsRepository.readForDetokenize(tx, token.tokenPan, atc, detokenizationCounter(new Date()));
-          if (!row) throw new Error('floor: token not found');
-          const record = {
-            decisionId: newId('dec'),
-            kind: 'detokenization' as const,
-            outcome: 'approve' as const,
-            reasonCodes: [],
-            firedRules: [],
-            ruleSetVersion: 1,
-            score: 0,
-            signals,
-            tokenRef: token.tokenRef,
-            cardRef: row.card_ref,
-            clientId: 'cli_benchfloor',
-            createdAt: new Date(),
-          };
-          const audit = {
-            actor: { type: 'client' as const, clientId: 'cli_benchfloor' },
-            action: 'detokenize',
-            subject: { type: 'token', id: token.tokenRef },
-            outcome: 'success' as const,
-            details: { floor: true, atc },
-          };
-          return paymentsRepository.consume(tx, token.tokenRef, atc, audit, { record, effects: {} });
+        // The path's two statements in autocommit, as named prepared statements on the pool.
+        const read = await detokenizeRepository.read({ pool }, token.tokenPan, atc, detokenizationCounter(new Date()));
+        if (!read) throw new Error('floor: token not found');
+        const record = {
+          decisionId: newId('dec'),
+          kind: 'detokenization' as const,
+          outcome: 'approve' as const,
+          reasonCodes: [],
+          firedRules: [],
+          ruleSetVersion: 1,
+          score: 0,
+          signals,
+          tokenRef: token.tokenRef,
+          cardRef: read.row.card_ref,
+          clientId: 'cli_benchfloor',
+          createdAt: new Date(),
+        };
+        const audit = (outcome: 'success' | 'denied') => ({
+          actor: { type: 'client' as const, clientId: 'cli_benchfloor' },
+          action: 'detokenize',
+          subject: { type: 'token', id: token.tokenRef },
+          outcome,
+          details: { floor: true, atc },
         });
+        const written = await detokenizeRepository.grant({ pool }, read.seen, { record, effects: {} }, { tokenRef: token.tokenRef, atc }, audit('success'), audit('denied'));
+        // A concurrent floor call on the same token counted first: read and write again, as detokenize does.
+        if (!written.counted) continue;
+        const consumed = written.consumed;
         if (!consumed) {
           if (errors === 0) process.stderr.write('\nfloor: first error: an issuance already consumed\n');
           errors += 1;

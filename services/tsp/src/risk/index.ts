@@ -59,10 +59,11 @@ export interface RiskServices {
   decide(tx: Executor, request: RiskDecisionRequest): Promise<RiskDecision>;
   /**
    * Detokenization, the hot path, in the caller's statements (DESIGN §8): the caller's read
-   * counts the event with `detokenizationCounter(now)` (payments.repository readForDetokenize),
-   * `evaluateCountedDetokenization` runs the rules on the counts it returned, and the caller
-   * writes `record` and `effects` with its own statement in the same transaction. Same facts,
-   * rules and stored decision as `decide`, in two round trips fewer.
+   * returns the counts of `detokenizationCounter(now)` (store/detokenize.repository.ts),
+   * `evaluateCountedDetokenization` runs the rules on them (this event included), and the
+   * caller's write stores `record` and counts the event — only if the counter still holds what
+   * the read saw, else it reads and decides again. Same facts, rules and stored decision as
+   * `decide`, in two round trips fewer.
    */
   detokenizationCounter(now: Date): { keyPrefix: string; now: Date };
   evaluateCountedDetokenization(

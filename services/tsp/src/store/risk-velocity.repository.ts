@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from './transaction';
 
 /** Counter buckets are 10 minutes wide; see risk/fact-catalog.ts. */
@@ -26,7 +26,7 @@ export function bucketOf(now: Date): Date {
 }
 
 /** The current bucket and the starts of the 1-hour and 24-hour windows before it (ISO). */
-function windowsOf(now: Date): { current: string; h1From: string; h24From: string } {
+export function velocityWindows(now: Date): { current: string; h1From: string; h24From: string } {
   const bucket = bucketOf(now);
   return {
     current: bucket.toISOString(),
@@ -54,7 +54,7 @@ const date = (value: string | null | undefined) => (value ? new Date(value) : nu
  */
 export const riskVelocityRepository = {
   async lookup(tx: Executor, request: VelocityLookupRequest): Promise<VelocityLookupResult> {
-    const { current, h1From, h24From } = windowsOf(request.now);
+    const { current, h1From, h24From } = velocityWindows(request.now);
     const increment = [...new Set(request.increment)];
     const all = [...new Set([...increment, ...request.read])];
     const { rows } = await sql<LookupRow>`
@@ -109,35 +109,6 @@ export const riskVelocityRepository = {
           }
         : null,
       device: row.device && request.deviceKey ? { firstSeenWithAccount: date(row.device.first_seen), cards: row.device.cards, accounts: row.device.accounts } : null,
-    };
-  },
-
-  /**
-   * `lookup` for ONE incremented key that another statement computes from its own rows, as CTEs
-   * to embed in it (so counting costs no round trip of its own): `keySource` names a CTE of that
-   * statement with a `key` column and at most one row. `vinc` counts the event in the current
-   * bucket exactly as `lookup` does (the row lock serialises concurrent increments until the
-   * transaction ends); `h1` and `h24` are the window counts, this event included (0 when
-   * `keySource` is empty).
-   */
-  countIn(keySource: string, now: Date): { ctes: RawBuilder<unknown>; h1: RawBuilder<number>; h24: RawBuilder<number> } {
-    const { current, h1From, h24From } = windowsOf(now);
-    const source = sql.raw(keySource);
-    return {
-      ctes: sql`vinc as (
-          insert into risk_velocity as v (key, bucket, count)
-          select key, ${current}::timestamptz, 1 from ${source}
-          on conflict (key, bucket) do update set count = v.count + 1
-          returning count
-        ),
-        vhist as (
-          select coalesce(sum(count) filter (where bucket >= ${h1From}::timestamptz), 0)::int as h1,
-            coalesce(sum(count), 0)::int as h24
-          from risk_velocity
-          where key = (select key from ${source}) and bucket >= ${h24From}::timestamptz and bucket < ${current}::timestamptz
-        )`,
-      h1: sql<number>`(coalesce((select count from vinc), 0) + (select h1 from vhist))::int`,
-      h24: sql<number>`(coalesce((select count from vinc), 0) + (select h24 from vhist))::int`,
     };
   },
 

@@ -1,4 +1,5 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import type { CardMetadata } from './card-metadata.repository';
 import { decodeCursor, encodeCursor, type CursorPosition } from './pagination';
 import type { Database } from './schema';
 import type { TokensTableV3 } from './tokens.tables';
@@ -43,6 +44,29 @@ export interface IssuerTokenFilter {
 export interface TokenPage {
   rows: TokenRow[];
   nextCursor: string | null;
+  /** The funding cards' metadata, read by the same query (a card shredded since is absent). */
+  cards: Map<string, CardMetadata>;
+}
+
+/**
+ * The token's card metadata as one JSON column of the token query itself (the same columns as
+ * cardMetadataRepository.byRefs), so a token view costs one round trip, not two.
+ */
+const CARD_JSON = sql<CardJson | null>`(select json_build_object('cardRef', c.card_ref, 'issuerId', c.issuer_id,
+  'panLast4', c.pan_last4, 'expMonth', c.exp_month, 'expYear', c.exp_year, 'par', c.par, 'product', c.product,
+  'cardArtAssetId', c.card_art_asset_id, 'status', c.status, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
+  from cards c where c.card_ref = tokens.card_ref)`;
+
+type CardJson = Omit<CardMetadata, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+/** Splits the rows of a query with `CARD_JSON` into token rows and their cards. */
+function withCards(rows: Array<TokenRow & { card_json: CardJson | null }>): { rows: TokenRow[]; cards: Map<string, CardMetadata> } {
+  const cards = new Map<string, CardMetadata>();
+  const tokens = rows.map(({ card_json: card, ...row }) => {
+    if (card) cards.set(card.cardRef, { ...card, createdAt: new Date(card.createdAt), updatedAt: new Date(card.updatedAt) });
+    return row as TokenRow;
+  });
+  return { rows: tokens, cards };
 }
 
 /** Storage of tokens. Every function takes the executor first (pool or transaction). */
@@ -84,6 +108,14 @@ export const tokensRepository = {
     let query = executor.selectFrom('tokens').selectAll().where('token_ref', '=', tokenRef);
     if (options.forUpdate) query = query.forUpdate();
     return query.executeTakeFirst();
+  },
+
+  /** `findByRef` with the funding card's metadata, in one query (token views: `GET /v1/tokens/{tokenRef}`). */
+  async findByRefWithCard(executor: Executor, tokenRef: string): Promise<{ row: TokenRow; card: CardMetadata | undefined } | undefined> {
+    const found = await executor.selectFrom('tokens').selectAll().select(CARD_JSON.as('card_json')).where('token_ref', '=', tokenRef).executeTakeFirst();
+    if (!found) return undefined;
+    const { rows, cards } = withCards([found]);
+    return { row: rows[0]!, card: cards.get(found.card_ref) };
   },
 
   async findByPan(executor: Executor, tokenPan: string): Promise<TokenRow | undefined> {
@@ -207,11 +239,11 @@ async function pageAfter(query: TokenQuery, listId: string, after: CursorPositio
         ]),
       )
     : query;
-  const rows = await from.orderBy('created_at').orderBy('token_ref').limit(limit + 1).execute();
-  return paginate(listId, rows, limit);
+  const { rows, cards } = withCards(await from.select(CARD_JSON.as('card_json')).orderBy('created_at').orderBy('token_ref').limit(limit + 1).execute());
+  return { ...paginate(listId, rows, limit), cards };
 }
 
-function paginate(listId: string, rows: TokenRow[], limit: number): TokenPage {
+function paginate(listId: string, rows: TokenRow[], limit: number): Omit<TokenPage, 'cards'> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

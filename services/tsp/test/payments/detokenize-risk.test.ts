@@ -2,6 +2,8 @@ import request from 'supertest';
 import { sql } from 'kysely';
 import { bearer, createTestClient, createTestParties, tokenFor, type TestClient, type TestParties } from '../../../../test/support/clients';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
+import { detokenizationCounter } from '../../src/risk/decide';
+import { detokenizeRepository } from '../../src/store/detokenize.repository';
 import { bucketOf } from '../../src/store/risk-velocity.repository';
 import { createTokenFixture, type TokenFixture } from './payment-fixtures';
 
@@ -88,6 +90,60 @@ describe('detokenize and the risk engine, in one transaction', () => {
     const seen = (await decisionsOf(token.tokenRef)).map((d) => (d.signals as Record<string, unknown>)['velocity.detokenizationsPerToken1h']);
     expect([...seen].sort()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await counted(token.tokenRef)).toBe(6);
+  });
+
+  it('a write whose count moved since its read changes nothing (no count, decision, consumption or audit entry)', async () => {
+    const token = await newToken();
+    const body = await credentials(token);
+    const target = { pool: tsp.db.pool };
+    const now = new Date();
+    // Two detokenizations read the same count; the first one's write wins, the second is stale.
+    const first = await detokenizeRepository.read(target, body.tokenPan, body.atc, detokenizationCounter(now));
+    const stale = await detokenizeRepository.read(target, body.tokenPan, body.atc, detokenizationCounter(now));
+    expect(first!.seen).toEqual(stale!.seen);
+    const write = (decisionId: string) => ({
+      record: {
+        decisionId,
+        kind: 'detokenization' as const,
+        outcome: 'approve' as const,
+        reasonCodes: [],
+        firedRules: [],
+        ruleSetVersion: 1,
+        score: 0,
+        signals: {},
+        tokenRef: token.tokenRef,
+        cardRef: token.cardRef,
+        clientId: acquirer.clientId,
+        createdAt: now,
+      },
+      effects: {},
+    });
+    const entry = (outcome: 'success' | 'denied', note: string) => ({
+      actor: { type: 'client' as const, clientId: acquirer.clientId },
+      action: 'detokenize',
+      subject: { type: 'token', id: token.tokenRef },
+      outcome,
+      details: { tokenRef: token.tokenRef, note },
+    });
+    const issuance = { tokenRef: token.tokenRef, atc: body.atc };
+    const staleDecision = `dec_stale${Date.now()}`;
+    expect(await detokenizeRepository.grant(target, stale!.seen, write(`dec_first${Date.now()}`), issuance, entry('success', 'first'), entry('denied', 'first'))).toEqual({ counted: true, consumed: true });
+    expect(await detokenizeRepository.grant(target, stale!.seen, write(staleDecision), issuance, entry('success', 'stale'), entry('denied', 'stale'))).toEqual({ counted: false, consumed: false });
+    expect(await detokenizeRepository.decline(target, stale!.seen, write(staleDecision), entry('denied', 'stale'))).toBe(false);
+
+    expect(await counted(token.tokenRef)).toBe(1);
+    expect((await decisionsOf(token.tokenRef)).map((d) => d.decision_id)).not.toContain(staleDecision);
+    const notes = await tsp.db.db
+      .selectFrom('audit_entries')
+      .select(sql<string>`details->>'note'`.as('note'))
+      .where('action', '=', 'detokenize')
+      .where(sql<boolean>`details->>'tokenRef' = ${token.tokenRef}`)
+      .execute();
+    expect(notes.map((n) => n.note)).toEqual(['first']);
+    // Read again: the new count, and the ATC now consumed (the caller would refuse it).
+    const again = await detokenizeRepository.read(target, body.tokenPan, body.atc, detokenizationCounter(now));
+    expect(again!.seen.seen).toBe(first!.seen.seen + 1);
+    expect(again!.row.iss_used_at).not.toBeNull();
   });
 
   it('declines past the velocity limit, stores the decline, keeps the cryptogram unused and the count', async () => {

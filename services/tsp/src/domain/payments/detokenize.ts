@@ -1,12 +1,14 @@
 import type { components } from '@opentsp/api-types';
 import { encryptCompact } from '@opentsp/crypto';
 import type { AuditActor } from '../../store/audit-entries.table';
+import { detokenizeRepository } from '../../store/detokenize.repository';
 import { paymentsRepository, type DetokenizeRow, type PaymentAuditEntry } from '../../store/payments.repository';
+import type { StatementTarget } from '../../store/prepared-statement';
 import type { Executor, UnitOfWork } from '../../store/transaction';
-import { AccessError, NotFoundError, StateError, TspError } from '../../errors';
+import { AccessError, NotFoundError, StateError, TspError, UnavailableError } from '../../errors';
 import type { IdentityRegistry } from '../identity';
 import type { Principal } from '../principal';
-import type { CallerKeys } from './caller-keys';
+import type { CallerKey, CallerKeys } from './caller-keys';
 import { verifyCryptogram, type CryptogramKeys } from './cryptogram-mac';
 import type { CardReader, RiskPort } from './ports';
 import { assertChannelInDomain, assertMerchantInTokenDomain, assertPresentedExpiry, assertTokenUsable, usableTokenOf } from './token-checks';
@@ -16,6 +18,8 @@ export type DetokenizeResponse = components['schemas']['DetokenizeResponse'];
 
 export interface DetokenizeDeps {
   db: Executor;
+  /** The pool, for the hot path's prepared statements in autocommit. */
+  autocommit: StatementTarget;
   uow: UnitOfWork;
   keys: CryptogramKeys;
   callerKeys: CallerKeys;
@@ -67,12 +71,14 @@ interface Attempt {
  *    data (`cryptogram_invalid`), ATC not used before (`atc_replayed`), cryptogram unexpired;
  * 5. risk rules (`detokenize_declined` with `reasonCodes`).
  *
- * Cost on success: one transaction of four round trips: BEGIN, one read (token + card state +
- * issuance, counting this detokenization in the token's velocity counter), one statement
- * storing the risk decision, consuming the ATC and writing the success audit entry, COMMIT;
- * the rules in memory, one AES-GCM decryption (its data key read when not cached) and one JWE.
- * With an Idempotency-Key, two more statements in the same transaction (`withinCommit`: the
- * card's key row is read to seal the answer under it, and the answer is stored).
+ * Cost on success: two statements in autocommit and one durable commit (DESIGN §8;
+ * store/detokenize.repository.ts): one read (token + card state + issuance + the token's
+ * velocity counts), then, after the checks and the rules in memory, one AES-GCM decryption (its
+ * data key read when not cached) and one JWE, one write storing the risk decision, counting the
+ * detokenization, consuming the ATC and writing the success audit entry. A concurrent
+ * detokenization of the same token that counted in between makes the write a no-op: read and
+ * decide again. With an Idempotency-Key, the two statements run in a transaction with two more
+ * (`withinCommit`: the card's key row is read to seal the answer under it, and it is stored).
  * Of two concurrent uses of one cryptogram exactly one consumes it; the other gets `atc_replayed`.
  */
 export async function detokenize(
@@ -115,25 +121,56 @@ async function run(
   requestId: string | undefined,
   withinCommit: DetokenizeCommitHook | undefined,
 ): Promise<DetokenizeResponse> {
-  const tx = request.transaction;
   if ((principal.role !== 'acquirer' && principal.role !== 'cof_merchant') || !deps.callerKeys.canReceive(principal.clientId)) {
     throw new AccessError('forbidden', 'This client may not detokenize (an acquirer or merchant with a registered response key).');
   }
 
   // The keys that may need the database on a cold cache are loaded first, on the pool: inside
-  // the transaction every statement goes over its one connection, and a request holding it
+  // a transaction every statement goes over its one connection, and a request holding it
   // must never wait for another (a pool of N with N such requests would wait for ever).
   const [callerKey] = await Promise.all([deps.callerKeys.keyFor(principal.clientId), deps.keys.ready()]);
 
-  // One transaction, four round trips on success (DESIGN §8): BEGIN; the one read, which also
-  // counts this detokenization in the token's velocity counter; one statement storing the risk
-  // decision, consuming the ATC and writing the audit entry; COMMIT. A check that refuses
-  // before the risk decision throws: the count rolls back (as when the engine counted after
-  // the checks) and `detokenize` audits the attempt on its own.
-  const now = new Date();
-  const result = await deps.uow.transaction(async (trx): Promise<{ response: DetokenizeResponse } | { refused: TspError }> => {
-    const row = await paymentsRepository.readForDetokenize(trx, request.tokenPan, request.atc, deps.risk.counter(now));
-    if (!row) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
+  // Without an Idempotency-Key: two statements in autocommit, one durable commit (DESIGN §8;
+  // store/detokenize.repository.ts). With one, the same two statements in a transaction that
+  // also records the answer (`withinCommit`): a crash cannot separate the consumed ATC from it.
+  const result = withinCommit
+    ? await deps.uow.transaction((trx) => decide(deps, { executor: trx }, trx, principal, request, attempt, requestId, callerKey, withinCommit))
+    : await decide(deps, deps.autocommit, deps.db, principal, request, attempt, requestId, callerKey, undefined);
+  if ('refused' in result) {
+    alreadyAudited.add(result.refused);
+    throw result.refused;
+  }
+  return result.response;
+}
+
+/**
+ * How often a detokenization reads and decides again when other detokenizations of the same
+ * token keep counting between its read and its write (each round at least one of them wins).
+ */
+const MAX_ROUNDS = 32;
+
+/**
+ * The read, the checks, the rules and the one write. A check that refuses before the rules
+ * throws: nothing was counted (the read writes nothing) and `detokenize` audits the attempt on
+ * its own. A decline and a lost ATC race are audited by the write itself and returned.
+ */
+async function decide(
+  deps: DetokenizeDeps,
+  target: StatementTarget,
+  executor: Executor,
+  principal: Principal,
+  request: DetokenizeRequest,
+  attempt: Attempt,
+  requestId: string | undefined,
+  callerKey: CallerKey,
+  withinCommit: DetokenizeCommitHook | undefined,
+): Promise<{ response: DetokenizeResponse } | { refused: TspError }> {
+  const tx = request.transaction;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const now = new Date();
+    const read = await detokenizeRepository.read(target, request.tokenPan, request.atc, deps.risk.counter(now));
+    if (!read) throw new NotFoundError('token_not_found', 'No token with this token PAN.');
+    const { row, seen } = read;
     attempt.tokenRef = row.token_ref;
     const today = deps.clock();
     assertPresentedExpiry(row, request.tokenExpiry, today, deps.expiryGraceMs);
@@ -171,35 +208,37 @@ async function run(
         reasonCodes: decision.reasonCodes,
         decisionId: decision.decisionId,
       });
-      await paymentsRepository.appendAuditWithDecision(trx, refusalEntry(principal, request, refused, attempt, requestId), risk.write);
+      if (!(await detokenizeRepository.decline(target, seen, risk.write, refusalEntry(principal, request, refused, attempt, requestId)))) continue;
       return { refused };
     }
     // Decrypt and encrypt to the caller before consuming: a vault failure must not burn the ATC.
-    const card = await openFundingCard(deps, trx, row);
+    const card = await openFundingCard(deps, executor, row);
     const encryptedCard = await encryptCompact(
       { pan: card.revealPan(), expMonth: card.expMonth, expYear: card.expYear },
       callerKey.jwk,
       { alg: callerKey.alg },
     );
     const success = auditEntry(principal, request, 'success', requestId, { tokenRef: row.token_ref, decisionId: decision.decisionId });
-    if (!(await paymentsRepository.consume(trx, row.token_ref, request.atc, success, risk.write))) {
-      // Lost the race for this ATC: the decision is stored (same statement), the refusal too.
-      const refused = replayed();
-      await paymentsRepository.appendAudit(trx, refusalEntry(principal, request, refused, attempt, requestId));
-      return { refused };
-    }
+    const lostRace = replayed();
+    const written = await detokenizeRepository.grant(
+      target,
+      seen,
+      risk.write,
+      { tokenRef: row.token_ref, atc: request.atc },
+      success,
+      refusalEntry(principal, request, lostRace, attempt, requestId),
+    );
+    if (!written.counted) continue;
+    // Lost the race for this ATC: the decision and the refusal's entry are stored (same statement).
+    if (!written.consumed) return { refused: lostRace };
     const response = responseOf(row, encryptedCard, decision.decisionId);
-    await withinCommit?.(trx, response, {
+    await withinCommit?.(executor, response, {
       cardRef: row.card_ref,
       replayAudit: { action: success.action, subject: success.subject, details: success.details },
     });
     return { response };
-  });
-  if ('refused' in result) {
-    alreadyAudited.add(result.refused);
-    throw result.refused;
   }
-  return result.response;
+  throw new UnavailableError('service_unavailable', 'This token is being detokenized by many requests at once; retry shortly.');
 }
 
 function responseOf(row: DetokenizeRow, encryptedCard: string, decisionId: string): DetokenizeResponse {

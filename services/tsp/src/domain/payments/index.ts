@@ -55,6 +55,7 @@ export async function createPaymentServices(ctx: ServiceContext, deps: PaymentDe
   const countOutcome = detokenizeOutcomeCounter(ctx.metrics);
   const detokenizeDeps = {
     db,
+    autocommit: { pool: ctx.database.pool },
     uow: deps.uow,
     keys,
     callerKeys,
@@ -65,7 +66,7 @@ export async function createPaymentServices(ctx: ServiceContext, deps: PaymentDe
     clock: clockOf(ctx),
     expiryGraceMs: ctx.config.tokenExpiry.graceDays * 86_400_000,
   };
-  const credentialDeps = { db, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
+  const credentialDeps = { db, autocommit: { pool: ctx.database.pool }, keys, registry, ttlSeconds: settings.cryptogramTtlSeconds, clock: clockOf(ctx) };
   return {
     createPaymentCredentials: (principal, tokenRef, request, requestId) =>
       issuePaymentCredentials(credentialDeps, principal, tokenRef, request, requestId),

@@ -2,6 +2,7 @@ import type { components } from '@opentsp/api-types';
 import type { AuditActor } from '../../store/audit-entries.table';
 import { paymentsRepository } from '../../store/payments.repository';
 import { tokensRepository } from '../../store/tokens.repository';
+import type { StatementTarget } from '../../store/prepared-statement';
 import type { Executor } from '../../store/transaction';
 import { AccessError, NotFoundError, StateError } from '../../errors';
 import { assertRequestorOwnsToken, type IdentityRegistry } from '../identity';
@@ -15,6 +16,8 @@ type Channel = components['schemas']['Channel'];
 
 export interface PaymentCredentialsDeps {
   db: Executor;
+  /** The pool, for the issuance's prepared statement in autocommit. */
+  autocommit: StatementTarget;
   keys: CryptogramKeys;
   registry: IdentityRegistry;
   ttlSeconds: number;
@@ -62,7 +65,7 @@ export async function issuePaymentCredentials(
   const transactionType = request.transactionType ?? 'purchase';
   const actor: AuditActor = { type: 'client', clientId: principal.clientId };
   const issued = await paymentsRepository.issue(
-    deps.db,
+    deps.autocommit,
     tokenRef,
     {
       amount: request.amount,

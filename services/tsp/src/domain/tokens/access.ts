@@ -20,6 +20,18 @@ export async function requestorToken(executor: Executor, principal: Principal, t
   return row;
 }
 
+/** `requestorToken` with the funding card's metadata, read by the same query (token views). */
+export async function requestorTokenWithCard(
+  executor: Executor,
+  principal: Principal,
+  tokenRef: string,
+): Promise<{ row: TokenRow; card: CardMetadata | undefined }> {
+  if (!principal.trid) throw new AccessError('forbidden', 'Only token requestors act on tokens here.');
+  const found = await tokensRepository.findByRefWithCard(executor, tokenRef);
+  if (!found || found.row.trid !== principal.trid) throw new NotFoundError('token_not_found', TOKEN_NOT_FOUND);
+  return found;
+}
+
 /**
  * One of the issuer's tokens (console, back office); `token_not_found` for another issuer's,
  * so a reference of another bank's token cannot be confirmed to exist.

@@ -3,7 +3,7 @@ import { cardMetadataRepository } from '../../store/card-metadata.repository';
 import { tokensRepository } from '../../store/tokens.repository';
 import { AccessError, NotFoundError, ValidationError } from '../../errors';
 import type { Principal } from '../principal';
-import { issuerToken, requestorToken } from './access';
+import { issuerToken, requestorTokenWithCard } from './access';
 import type { Executor } from '../../store/transaction';
 import type { TokenContext } from './context';
 import { tokenView, tokenViews } from './token-reader';
@@ -21,7 +21,10 @@ const DEFAULT_LIMIT = 50;
 
 /** One of the requestor's tokens (another requestor's answers `token_not_found`). */
 export async function getToken(ctx: TokenContext, principal: Principal, tokenRef: string): Promise<Token> {
-  return fromReplicaOrLeader(ctx, async (executor) => tokenView(executor, ctx.ports, await requestorToken(executor, principal, tokenRef)));
+  return fromReplicaOrLeader(ctx, async (executor) => {
+    const { row, card } = await requestorTokenWithCard(executor, principal, tokenRef);
+    return tokenView(executor, ctx.ports, row, new Map(card ? [[card.cardRef, card]] : []));
+  });
 }
 
 /**
@@ -52,7 +55,7 @@ export async function listTokens(
     { trid: principal.trid, ...(filter.walletAccountId ? { walletAccountId: filter.walletAccountId } : {}), ...(filter.status ? { status: filter.status } : {}) },
     { limit: filter.limit ?? DEFAULT_LIMIT, ...(filter.cursor ? { cursor: filter.cursor } : {}) },
   );
-  return { data: await tokenViews(executor, ctx.ports, page.rows), nextCursor: page.nextCursor };
+  return { data: await tokenViews(executor, ctx.ports, page.rows, page.cards), nextCursor: page.nextCursor };
 }
 
 /** The issuer's token search (`GET /v1/issuer/tokens`); `panLast4` and `cardExpiry` go together. */
@@ -110,5 +113,5 @@ export async function listIssuerTokens(ctx: TokenContext, principal: Principal, 
     },
     { limit: search.limit ?? DEFAULT_LIMIT, ...(search.cursor ? { cursor: search.cursor } : {}) },
   );
-  return { data: await tokenViews(executor, ctx.ports, page.rows), nextCursor: page.nextCursor };
+  return { data: await tokenViews(executor, ctx.ports, page.rows, page.cards), nextCursor: page.nextCursor };
 }
