@@ -85,16 +85,7 @@ function copyDeclarations(dir) {
       continue;
     }
     const text = withExtensions(file);
-    /** The generated contract tables are bundled into the SDK rather than imported at run time. */
-const inlineContractTables = {
-  name: 'inline-contract-tables',
-  setup(b) {
-    const require = createRequire(join(root, 'package.json'));
-    b.onResolve({ filter: /^@opentsp\/api-types\/contract-tables$/ }, (args) => ({ path: require.resolve(args.path) }));
-  },
-};
-
-for (const format of ['esm', 'cjs']) {
+    for (const format of ['esm', 'cjs']) {
       const out = join(dist, format, file.slice(types.length + 1));
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, text);
