@@ -1,17 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { closeServices, createServices } from '../src/compose';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/observability/logger';
-import { createMetrics } from '../src/observability/metrics';
-import { openDatabase } from '../src/store/database';
-import { migrateToLatest } from '../src/store/migrate';
-import { initKeystore } from '../src/vault/configured-key-provider';
-import { BENCH_ENV, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
 import { runLoad } from './load';
 import { accessToken, collect, provisioningBodies } from './pregenerate';
-import { seedParties, seedTokens } from './seed';
+import { seedBench } from './seeded-bench';
 
 /**
  * `pnpm --filter @opentsp/tsp exec tsx bench/ab-provisioning.ts <A/dist/main.js> <B/dist/main.js> [rounds]`:
@@ -24,22 +13,10 @@ async function main(args: string[]): Promise<number> {
   const [a, b] = args;
   const rounds = Number(args[2] ?? 3);
   if (!a || !b) throw new Error('usage: ab-provisioning.ts <A main.js> <B main.js> [rounds]');
-  const work = mkdtempSync(path.join(tmpdir(), 'opentsp-ab-prov-'));
-  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(work, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
-  const database = await prepareDatabase();
-  const started: RunningProcess[] = [];
+  const bench = await seedBench({ name: 'ab-prov', tokens: 2_000 });
+  const { services, parties, tokens } = bench;
   try {
-    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
-    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
-    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
-    started.push(issuerSim);
-    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
-    await migrateToLatest(handle.db);
-    const services = await createServices({ config: loadConfig({ ...env, OPENTSP_MODE: 'sandbox' }), database: handle, logger: createLogger({ level: 'warn' }), metrics: createMetrics() });
-    const parties = await seedParties(services, issuerSim.url);
-    const tokens = await seedTokens(services, parties, 2_000, () => undefined);
-    await closeServices(services);
-    await handle.close();
+    await bench.closeSeeding();
 
     // A keep-alive socket the server closed while the bodies were being made fails once: retry.
     const tokenFor = async (client: { clientId: string; clientSecret: string }, url: string) => {
@@ -51,9 +28,7 @@ async function main(args: string[]): Promise<number> {
       }
     };
     const start = async (entry: string) => {
-      const tsp = await startProcess(entry, ['serve', '--workers', '2'], { ...env, PORT: String(await freePort()) }, '/readyz');
-      started.push(tsp);
-      return tsp;
+      return bench.start(entry, ['serve', '--workers', '2']);
     };
     let bodies: string[] = [];
     let receipts: Array<{ pushReceipt: string }> = [];
@@ -87,9 +62,7 @@ async function main(args: string[]): Promise<number> {
     if (bodies.length < nextBody || receipts.length < nextReceipt) process.stdout.write('note: bodies or receipts were reused (repeats answer other statuses)\n');
     return 0;
   } finally {
-    for (const p of started.reverse()) await p.stop();
-    await database.close();
-    rmSync(work, { recursive: true, force: true });
+    await bench.dispose();
   }
 }
 

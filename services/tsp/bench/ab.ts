@@ -1,17 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { closeServices, createServices } from '../src/compose';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/observability/logger';
-import { createMetrics } from '../src/observability/metrics';
-import { openDatabase } from '../src/store/database';
-import { migrateToLatest } from '../src/store/migrate';
-import { initKeystore } from '../src/vault/configured-key-provider';
-import { BENCH_ENV, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import type { RunningProcess } from './environment';
 import { runLoad } from './load';
 import { accessToken, detokenizeBodies } from './pregenerate';
-import { seedParties, seedTokens } from './seed';
+import { seedBench } from './seeded-bench';
 
 /**
  * `pnpm --filter @opentsp/tsp exec tsx bench/ab.ts <entry A> <entry B> [rounds]`: is build B
@@ -26,28 +16,16 @@ if (!A || !B) throw new Error('usage: tsx bench/ab.ts <entry A> <entry B> [round
 const ROUNDS = Number(process.argv[4] ?? 4);
 const SECONDS = 5;
 async function main(): Promise<void> {
-  const work = mkdtempSync(path.join(tmpdir(), 'opentsp-ab-'));
-  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(work, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
-  const database = await prepareDatabase();
-  const started: RunningProcess[] = [];
+  const bench = await seedBench({ name: 'ab', tokens: 5_000 });
+  const { services, parties, tokens } = bench;
   try {
-    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
-    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
-    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
-    started.push(issuerSim);
-    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
-    await migrateToLatest(handle.db);
-    const services = await createServices({ config: loadConfig({ ...env, OPENTSP_MODE: 'sandbox' }), database: handle, logger: createLogger({ level: 'warn' }), metrics: createMetrics() });
-    const parties = await seedParties(services, issuerSim.url);
-    const tokens = await seedTokens(services, parties, 5_000, () => undefined);
     const bodies = await detokenizeBodies(services, parties.wallet, tokens, 4_000 * ROUNDS);
     // Chain the seeding's audit entries now: else the TSP's chainer works through that backlog
     // during the measured runs and its hashing is counted as detokenize's cost.
     await services.audit.flush();
     const clusters: Record<string, RunningProcess> = {};
     for (const [name, entry] of [['A', A], ['B', B]] as const) {
-      clusters[name] = await startProcess(entry, ['serve', '--workers', '2'], { ...env, PORT: String(await freePort()) }, '/readyz');
-      started.push(clusters[name]!);
+      clusters[name] = await bench.start(entry, ['serve', '--workers', '2']);
     }
     const tok: Record<string, string> = {};
     for (const name of ['A', 'B']) tok[name] = await accessToken(clusters[name]!.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
@@ -63,12 +41,9 @@ async function main(): Promise<void> {
     const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / Math.max(1, xs.length);
     const wins = results.B!.filter((b, i) => b > results.A![i]!).length;
     process.stdout.write(`mean A ${mean(results.A!).toFixed(0)}/s, B ${mean(results.B!).toFixed(0)}/s: B/A ${(mean(results.B!) / Math.max(1, mean(results.A!))).toFixed(2)}; B won ${wins} of ${ROUNDS} rounds\n`);
-    await closeServices(services);
-    await handle.close();
+    await bench.closeSeeding();
   } finally {
-    for (const p of started.reverse()) await p.stop();
-    await database.close();
-    rmSync(work, { recursive: true, force: true });
+    await bench.dispose();
   }
 }
 main().then(

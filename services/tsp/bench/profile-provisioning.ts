@@ -1,18 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeServices, createServices } from '../src/compose';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/observability/logger';
-import { createMetrics } from '../src/observability/metrics';
-import { openDatabase } from '../src/store/database';
-import { migrateToLatest } from '../src/store/migrate';
-import { initKeystore } from '../src/vault/configured-key-provider';
 import { profileMarkdown, summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
-import { BENCH_ENV, buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { buildCompiledTsp, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { accessToken, collect, provisioningBodies } from './pregenerate';
-import { seedParties, seedTokens } from './seed';
+import { seedBench } from './seeded-bench';
 
 /**
  * `pnpm --filter @opentsp/tsp exec tsx bench/profile-provisioning.ts [--seconds S]`: where the
@@ -27,35 +19,17 @@ const WARM_UP_SECONDS = 3;
 async function main(args: string[]): Promise<number> {
   const at = args.indexOf('--seconds');
   const seconds = at >= 0 ? Number(args[at + 1]) : 10;
-  const work = mkdtempSync(path.join(tmpdir(), 'opentsp-profile-prov-'));
-  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(work, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
-  const database = await prepareDatabase();
-  const started: RunningProcess[] = [];
+  const bench = await seedBench({ name: 'profile-prov', tokens: 2_000, issuerSimNodeArgs: (work) => ['--cpu-prof', `--cpu-prof-dir=${path.join(work, 'issuer-sim')}`] });
+  const { work, services, parties, tokens } = bench;
+  const simDir = path.join(work, 'issuer-sim');
   try {
-    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
-    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
-    const simDir = path.join(work, 'issuer-sim');
-    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz', ['--cpu-prof', `--cpu-prof-dir=${simDir}`]);
-    started.push(issuerSim);
-    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
-    await migrateToLatest(handle.db);
-    const services = await createServices({
-      config: loadConfig({ ...env, OPENTSP_MODE: 'sandbox' }),
-      database: handle,
-      logger: createLogger({ level: 'warn' }),
-      metrics: createMetrics(),
-    });
-    const parties = await seedParties(services, issuerSim.url);
-    const tokens = await seedTokens(services, parties, 2_000, () => undefined);
 
     const entry = buildCompiledTsp();
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     let simWindow = { fromUs: 0, toUs: 0 };
     const profiled = async (name: string, load: (tsp: RunningProcess, measured: number) => Promise<LoadResult>, onWindow?: (w: { fromUs: number; toUs: number }) => void) => {
-      const port = await freePort();
       const dir = path.join(work, name);
-      const tsp = await startProcess(entry, ['serve'], { ...env, PORT: String(port) }, '/readyz', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-      started.push(tsp);
+      const tsp = await bench.start(entry, ['serve'], {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
       await load(tsp, WARM_UP_SECONDS);
       const fromUs = nowUs();
       const result = await load(tsp, seconds);
@@ -106,9 +80,8 @@ async function main(args: string[]): Promise<number> {
       });
     });
     process.stderr.write(`push: ${push.result.rps}/s\n`);
-    await closeServices(services);
-    await handle.close();
-    await issuerSim.stop();
+    await bench.closeSeeding();
+    await bench.issuerSim.stop();
     const simFile = readdirSync(simDir).find((f) => f.endsWith('.cpuprofile'));
     const sim = simFile ? summarizeCpuProfile(path.join(simDir, simFile), simWindow, 20) : undefined;
 
@@ -130,9 +103,7 @@ async function main(args: string[]): Promise<number> {
     const errors = prov.result.errors + prov.result.non2xx + push.result.errors + push.result.non2xx;
     return errors > 0 ? 1 : 0;
   } finally {
-    for (const p of started.reverse()) await p.stop();
-    await database.close();
-    rmSync(work, { recursive: true, force: true });
+    await bench.dispose();
   }
 }
 

@@ -1,19 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { closeServices, createServices } from '../src/compose';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/observability/logger';
-import { createMetrics } from '../src/observability/metrics';
-import { openDatabase } from '../src/store/database';
-import { migrateToLatest } from '../src/store/migrate';
-import { initKeystore } from '../src/vault/configured-key-provider';
 import { profileMarkdown, summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
-import { BENCH_ENV, buildCompiledTsp, ENTRY, freePort, prepareDatabase, startProcess, type RunningProcess } from './environment';
+import { buildCompiledTsp, type RunningProcess } from './environment';
 import { runLoad, type LoadResult } from './load';
 import { accessToken, detokenizeBodies, provisioningBodies, TRANSACTION } from './pregenerate';
 import { ProgressBar } from './progress';
-import { seedParties, seedTokens } from './seed';
+import { seedBench } from './seeded-bench';
 
 /**
  * `pnpm bench --profile [--seconds S]`: where one TSP worker spends its CPU on the two hot
@@ -33,25 +25,9 @@ export async function runProfile(args: string[]): Promise<number> {
   const pathsAt = args.indexOf('--paths');
   const paths = new Set((pathsAt >= 0 ? args[pathsAt + 1]! : 'detokenize,provisioning').split(','));
   const bar = new ProgressBar(3 + paths.size);
-  const work = mkdtempSync(path.join(tmpdir(), 'opentsp-profile-'));
-  const keystore = { OPENTSP_KEYSTORE_PATH: path.join(work, 'keystore.jwe'), OPENTSP_KEYSTORE_PASSPHRASE: 'bench-only-passphrase-not-secret' };
-  const database = await prepareDatabase();
-  const started: RunningProcess[] = [];
+  const bench = await seedBench({ name: 'profile', tokens: 3_000 });
+  const { work, services, parties, tokens } = bench;
   try {
-    const env = { ...BENCH_ENV, ...keystore, DATABASE_URL: database.url, OPENTSP_MODE: 'production' };
-    await initKeystore(keystore.OPENTSP_KEYSTORE_PATH, keystore.OPENTSP_KEYSTORE_PASSPHRASE);
-    const issuerSim = await startProcess(ENTRY.issuerSim, [], { PORT: String(await freePort()) }, '/healthz');
-    started.push(issuerSim);
-    const handle = openDatabase({ connectionString: database.url, poolSize: 8 });
-    await migrateToLatest(handle.db);
-    const services = await createServices({
-      config: loadConfig({ ...env, OPENTSP_MODE: 'sandbox' }),
-      database: handle,
-      logger: createLogger({ level: 'warn' }),
-      metrics: createMetrics(),
-    });
-    const parties = await seedParties(services, issuerSim.url);
-    const tokens = await seedTokens(services, parties, 3_000, () => undefined);
     const detokenize = await detokenizeBodies(services, parties.wallet, tokens, 800 * (seconds + WARM_UP_SECONDS));
     // Chain the seeding's audit entries now: else the TSP's chainer works through that backlog
     // during the measured runs and its hashing is counted as detokenize's cost.
@@ -61,10 +37,8 @@ export async function runProfile(args: string[]): Promise<number> {
     const entry = buildCompiledTsp();
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     const profiled = async (name: string, load: (tsp: RunningProcess, measured: number) => Promise<LoadResult>) => {
-      const port = await freePort();
       const dir = path.join(work, name);
-      const tsp = await startProcess(entry, ['serve'], { ...env, PORT: String(port) }, '/readyz', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-      started.push(tsp);
+      const tsp = await bench.start(entry, ['serve'], {}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
       await load(tsp, WARM_UP_SECONDS);
       const fromUs = nowUs();
       const result = await load(tsp, seconds);
@@ -121,8 +95,7 @@ export async function runProfile(args: string[]): Promise<number> {
       sections.push(section('Provisioning, one worker', profiles.provisioning));
       bar.step(`provisioning profiled: ${profiles.provisioning.result.rps}/s`);
     }
-    await closeServices(services);
-    await handle.close();
+    await bench.closeSeeding();
 
     const markdown = sections.join('\n\n');
     const resultsDir = path.join(__dirname, 'results');
@@ -136,8 +109,6 @@ export async function runProfile(args: string[]): Promise<number> {
     const errors = Object.values(profiles).reduce((sum, p) => sum + p.result.errors + p.result.non2xx, 0);
     return errors > 0 ? 1 : 0;
   } finally {
-    for (const p of started.reverse()) await p.stop();
-    await database.close();
-    rmSync(work, { recursive: true, force: true });
+    await bench.dispose();
   }
 }
