@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../services/tsp/src/store/embedded-postgres';
-import { createTemplateDatabase, TEMPLATE_DATABASE_ENV } from './test-database';
+import { createTemplateDatabase, serverOf, TEMPLATE_DATABASE_ENV, TEMPLATE_SERVER_ENV } from './test-database';
 import { ensureTspBuild } from './tsp-build';
 
 /**
@@ -29,4 +29,5 @@ async function startDatabase(): Promise<void> {
   const template = `opentsp_template_${process.pid}`;
   await createTemplateDatabase(template);
   process.env[TEMPLATE_DATABASE_ENV] = template;
+  process.env[TEMPLATE_SERVER_ENV] = serverOf(process.env.DATABASE_URL!);
 }

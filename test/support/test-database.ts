@@ -10,6 +10,14 @@ import { assertNoCardDataInDatabase } from './leak-scan';
  * global-setup.ts). Without it (a script outside jest), every database migrates itself.
  */
 export const TEMPLATE_DATABASE_ENV = 'OPENTSP_TEST_TEMPLATE_DATABASE';
+/** The server (`host:port`) that template lives on: a test pointed at another server (the
+ * failover test's Patroni cluster) migrates its database there instead of copying. */
+export const TEMPLATE_SERVER_ENV = 'OPENTSP_TEST_TEMPLATE_SERVER';
+
+/** `host:port` of a connection string. */
+export function serverOf(url: string): string {
+  return new URL(url).host;
+}
 
 export interface TestDatabase extends DatabaseHandle {
   /**
@@ -64,7 +72,8 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `opentsp_test_${randomBytes(6).toString('hex')}`;
   const migrate = options.migrate !== false;
-  const template = migrate ? process.env[TEMPLATE_DATABASE_ENV] : undefined;
+  const onTemplateServer = process.env[TEMPLATE_SERVER_ENV] === serverOf(serverUrl());
+  const template = migrate && onTemplateServer ? process.env[TEMPLATE_DATABASE_ENV] : undefined;
   await admin(async (client) => {
     await client.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
     if (template) await client.query(`GRANT CONNECT ON DATABASE ${name} TO ${DEFAULT_SERVICE_ROLE}`);
