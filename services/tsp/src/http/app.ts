@@ -12,7 +12,7 @@ import { cors } from './cors';
 import { verifyJsonDepth } from './json-depth';
 import { idempotency } from './idempotency';
 import { idempotencyOptions } from './idempotency-store';
-import { loadOpenApiSpec } from './openapi-spec';
+import { loadOpenApiSpec, loadValidatorSpec } from './openapi-spec';
 import { useOAuthErrors } from './problem';
 import { requestId } from './request-id';
 import type { ApiServices } from './services';
@@ -94,7 +94,7 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(
     OpenApiValidator.middleware({
-      apiSpec: loadOpenApiSpec() as never,
+      apiSpec: loadValidatorSpec() as never,
       validateRequests: { allowUnknownQueryParameters: false, removeAdditional: false },
       validateResponses: config.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: false,
