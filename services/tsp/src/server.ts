@@ -12,7 +12,7 @@ import type { DatabaseHandle } from './store/database';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './store/embedded-postgres';
 import { isDatabaseUnavailable } from './store/database-errors';
 import { openReplicaPool, readReplica, type ReadReplica } from './store/read-replica';
-import { openServiceDatabase } from './store/service-database';
+import { openServiceDatabase, startPartitionMaintenance } from './store/service-database';
 import { sandboxGuide } from './sandbox-guide';
 
 export interface RunningTsp {
@@ -79,6 +79,9 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
   const issuerHost = config.mode === 'sandbox' && !cluster.isWorker ? await (await import('./sandbox-issuer')).startSandboxIssuer(logger) : undefined;
   const sandbox = config.mode === 'sandbox' ? await bootstrapSandboxServices(services, config, issuerHost ? { issuerHost } : {}) : undefined;
   const stopBackgroundWork = startBackgroundWork(services, config);
+  // Next month's partitions and the issuances' old months detached, every 6 hours, as the owner (the
+  // migration run at start did it once; a service may run for months without a restart).
+  const stopPartitionMaintenance = startPartitionMaintenance({ url: resolved.url, ...(config.databaseOwnerUrl ? { ownerUrl: config.databaseOwnerUrl } : {}) }, logger);
   const app = createApp({ ...ctx, services });
   const server = await listen(createHttpServer(app, config), config.port, config.host);
   const address = server.address();
@@ -95,6 +98,7 @@ export async function startTsp(config: Config, logger = createLogger({ level: co
       logger.info('shutting down: draining connections');
       await closeServer(server, config.shutdownGraceMs);
       await stopBackgroundWork();
+      await stopPartitionMaintenance();
       await closeServices(services);
       await issuerHost?.stop();
       await stopSampling?.();

@@ -1,7 +1,7 @@
 import { type Kysely, Migrator, type MigrationResult, sql } from 'kysely';
 import { jobQueueRepository } from './job-queue.repository';
 import { migrations } from './migrations';
-import { ensureAllPartitions } from './partitions';
+import { ensureAllPartitions, type PartitionMaintenance } from './partitions';
 
 /** Session advisory lock held by whoever is migrating ("OTSP" in ASCII). */
 const MIGRATION_LOCK = 0x4f545350;
@@ -15,6 +15,30 @@ const MIGRATION_LOCK = 0x4f545350;
  * the job queue's schema at that moment — seen with several processes starting together on
  * an empty database.
  */
+function warnBlocked({ blocked }: PartitionMaintenance): void {
+  if (blocked.length) {
+    process.emitWarning(`partitions not created, their rows are in the DEFAULT partition: ${blocked.join(', ')} (docs/operations.md, "Monthly partitions: maintenance")`);
+  }
+}
+
+/**
+ * The partition step of a migration run alone, under the same lock: next month's partitions
+ * created, old issuance months detached. `opentsp serve` runs it every 6 hours as the owner, so a
+ * deployment that runs for months without a restart never writes into the DEFAULT partition.
+ */
+export async function maintainPartitions(db: Kysely<any>, now = new Date()): Promise<PartitionMaintenance> {
+  return db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(connection);
+    try {
+      const result = await ensureAllPartitions(connection, now);
+      warnBlocked(result);
+      return result;
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(connection);
+    }
+  });
+}
+
 export async function migrateToLatest(
   db: Kysely<any>,
   options: { afterMigrations?: (connection: Kysely<any>) => Promise<void> } = {},
@@ -37,10 +61,7 @@ export async function migrateToLatest(
       await jobQueueRepository.installSchema(connection);
       // The coming months' partitions of the audit log and the issuances (the service role
       // cannot create them): at every start and every `opentsp migrate`.
-      const blocked = await ensureAllPartitions(connection);
-      if (blocked.length) {
-        process.emitWarning(`partitions not created, their rows are in the DEFAULT partition: ${blocked.join(', ')} (docs/operations.md, "Postgres settings")`);
-      }
+      warnBlocked(await ensureAllPartitions(connection));
       // Still under the lock: the service role's grants on what the migrations created.
       await options.afterMigrations?.(connection);
       return results ?? [];

@@ -11,14 +11,30 @@ import { type Kysely, sql } from 'kysely';
  * creating it would mean moving append-only rows (docs/operations.md, "Postgres settings").
  */
 export const PARTITIONED_TABLES = [
-  { table: 'audit_entries', column: 'at' },
-  { table: 'cryptogram_issuances', column: 'issued_at' },
+  // The audit log only takes inserts on the hot path (routed to one partition) and keeps its
+  // months attached: `opentsp audit verify` walks the chain across them.
+  { table: 'audit_entries', column: 'at', monthsAhead: 12, attachedMonthsBehind: null },
+  // Detokenize reads and consumes an issuance by (token_ref, atc), without its month. A named
+  // prepared statement runs a generic plan, and Postgres 15 locks every partition of a generic
+  // plan (and opens every partition's index) on each execution: with 14 partitions the read took
+  // 31 relation locks, past the 16 a backend takes on the lock fast path, and the bench's
+  // detokenize SQL floor fell from 1,139/s to 664/s (docs/benchmarks.md). So the issuances keep
+  // four partitions attached (last month, this month, next month, DEFAULT): a cryptogram lives at
+  // most a day (OPENTSP_CRYPTOGRAM_TTL_SECONDS), so an older month holds only expired or consumed
+  // issuances, and is detached as a table of its own for the operator to archive (nothing is
+  // deleted; a replay of such an ATC finds no issuance and is refused as an invalid cryptogram).
+  { table: 'cryptogram_issuances', column: 'issued_at', monthsAhead: 1, attachedMonthsBehind: 1 },
 ] as const;
 
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number]['table'];
 
-/** Months created ahead of the current one at every start. */
+/** Months of the audit log created ahead of the current one at every start. */
 export const MONTHS_AHEAD = 12;
+
+/** The partition policy of `table`. */
+export function partitionPolicy(table: PartitionedTable): (typeof PARTITIONED_TABLES)[number] {
+  return PARTITIONED_TABLES.find((t) => t.table === table)!;
+}
 
 /** `audit_entries_y2026m12`: the partition holding December 2026 (UTC). */
 export function partitionName(table: string, month: Date): string {
@@ -40,9 +56,9 @@ export async function ensureMonthlyPartitions(
   options: { now?: Date; from?: Date; monthsAhead?: number } = {},
 ): Promise<string[]> {
   const now = options.now ?? new Date();
-  const column = PARTITIONED_TABLES.find((t) => t.table === table)!.column;
+  const { column, monthsAhead } = partitionPolicy(table);
   const first = monthStart(options.from && options.from < now ? options.from : now);
-  const last = monthStart(now, options.monthsAhead ?? MONTHS_AHEAD);
+  const last = monthStart(now, options.monthsAhead ?? monthsAhead);
   await sql`create table if not exists ${sql.id(`${table}_default`)} partition of ${sql.id(table)} default`.execute(db);
   const existing = new Set(
     (await sql<{ name: string }>`select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -72,12 +88,37 @@ export async function partitionsOf(db: Kysely<any>, table: PartitionedTable): Pr
   return rows.map((r) => r.name);
 }
 
-/** Creates the coming months' partitions of every partitioned table (each migration run). */
-export async function ensureAllPartitions(db: Kysely<any>, now = new Date()): Promise<string[]> {
-  const blocked: string[] = [];
+/**
+ * Detaches the monthly partitions of `table` older than its policy keeps attached (they stay as
+ * tables of their own, same name); returns their names. Takes a brief ACCESS EXCLUSIVE lock on
+ * the parent, only when there is something to detach (once a month). Run as the owner.
+ */
+export async function detachOldPartitions(db: Kysely<any>, table: PartitionedTable, now = new Date()): Promise<string[]> {
+  const { attachedMonthsBehind } = partitionPolicy(table);
+  if (attachedMonthsBehind === null) return [];
+  const oldestKept = partitionName(table, monthStart(now, -attachedMonthsBehind));
+  const monthly = new RegExp(`^${table}_y\\d{4}m\\d{2}$`);
+  // Names sort by month (`_y2026m11` < `_y2026m12`), so "older" is a string comparison.
+  const old = (await partitionsOf(db, table)).filter((name) => monthly.test(name) && name < oldestKept);
+  for (const name of old) await sql`alter table ${sql.id(table)} detach partition ${sql.id(name)}`.execute(db);
+  return old;
+}
+
+export interface PartitionMaintenance {
+  /** Months that could not be created: their rows already sit in the DEFAULT partition. */
+  blocked: string[];
+  /** Partitions detached from the hot path this run. */
+  detached: string[];
+}
+
+/** Creates the coming months' partitions of every partitioned table and detaches the old ones its policy lets go (each migration run, and every 6 hours in `opentsp serve`). */
+export async function ensureAllPartitions(db: Kysely<any>, now = new Date()): Promise<PartitionMaintenance> {
+  const result: PartitionMaintenance = { blocked: [], detached: [] };
   for (const { table } of PARTITIONED_TABLES) {
     const partitioned = await sql<{ n: number }>`select count(*)::int as n from pg_partitioned_table where partrelid = to_regclass(${table})`.execute(db);
-    if (partitioned.rows[0]!.n > 0) blocked.push(...(await ensureMonthlyPartitions(db, table, { now })));
+    if (partitioned.rows[0]!.n === 0) continue;
+    result.blocked.push(...(await ensureMonthlyPartitions(db, table, { now })));
+    result.detached.push(...(await detachOldPartitions(db, table, now)));
   }
-  return blocked;
+  return result;
 }

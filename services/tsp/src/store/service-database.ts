@@ -10,7 +10,7 @@ import {
   resetServiceRolePassword,
   withCredentials,
 } from './database-roles';
-import { migrateToLatest } from './migrate';
+import { maintainPartitions, migrateToLatest } from './migrate';
 
 export interface ServiceDatabaseOptions extends Omit<DatabaseOptions, 'connectionString'> {
   /** `DATABASE_URL`: the service role's connection, or (alone) the owner's. */
@@ -99,4 +99,41 @@ async function resetPassword(ownerUrl: string, role: string, password: string): 
   } finally {
     await owner.close();
   }
+}
+
+/** How often `opentsp serve` runs partition maintenance (idempotent; next month is created weeks ahead). */
+export const PARTITION_MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Partition maintenance while the service runs (partitions.ts): every `intervalMs`, as the owner
+ * (`ownerUrl`, or `url` in single-URL mode), on a connection opened for it and closed after.
+ * A failure is logged and retried at the next tick; the service keeps serving (an insert
+ * without its month's partition lands in DEFAULT, never fails).
+ */
+export function startPartitionMaintenance(
+  options: { url: string; ownerUrl?: string },
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  intervalMs = PARTITION_MAINTENANCE_INTERVAL_MS,
+): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    running ??= (async () => {
+      const owner = openDatabase({ connectionString: options.ownerUrl ?? options.url, poolSize: 1, applicationName: 'opentsp-partitions' });
+      try {
+        const { detached, blocked } = await maintainPartitions(owner.db);
+        if (detached.length || blocked.length) log.info({ detached, blocked }, 'partition maintenance');
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'partition maintenance failed; retrying at the next tick');
+      } finally {
+        await owner.close().catch(() => undefined);
+        running = undefined;
+      }
+    })();
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }

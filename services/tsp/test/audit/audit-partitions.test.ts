@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createAuditLog } from '../../src/audit/audit-log';
 import { createLogger } from '../../src/observability/logger';
-import { migrateToLatest } from '../../src/store/migrate';
+import { maintainPartitions, migrateToLatest } from '../../src/store/migrate';
+import { startPartitionMaintenance } from '../../src/store/service-database';
 import { ensureMonthlyPartitions, MONTHS_AHEAD, partitionName, partitionsOf } from '../../src/store/partitions';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
 
@@ -28,8 +29,38 @@ describe('the audit log partitioned by month', () => {
       const partitions = await partitionsOf(db.owner.db, table);
       expect(partitions).toContain(`${table}_default`);
       expect(partitions).toContain(partitionName(table, monthsFromNow(0)));
-      expect(partitions).toContain(partitionName(table, monthsFromNow(MONTHS_AHEAD)));
+      expect(partitions).toContain(partitionName(table, monthsFromNow(1)));
     }
+    expect(await partitionsOf(db.owner.db, 'audit_entries')).toContain(partitionName('audit_entries', monthsFromNow(MONTHS_AHEAD)));
+    // Issuances keep few partitions attached: every one of them is locked by detokenize's read.
+    expect(await partitionsOf(db.owner.db, 'cryptogram_issuances')).not.toContain(partitionName('cryptogram_issuances', monthsFromNow(2)));
+  });
+
+  it('detaches issuance months older than last month, keeping their rows in a table of their own; the audit log keeps every month', async () => {
+    const old = monthsFromNow(-3);
+    const last = monthsFromNow(-1);
+    for (const table of ['audit_entries', 'cryptogram_issuances'] as const) await ensureMonthlyPartitions(db.owner.db, table, { from: old, monthsAhead: 1 });
+    await sql`insert into cryptogram_issuances (token_ref, atc, amount, currency, merchant_id, channel, transaction_type, issued_at, expires_at)
+      values ('tok_partition_old_00001', 3, 100, 'EUR', 'm1', 'nfc', 'purchase', ${old}, ${old})`.execute(db.db);
+    const oldIssuances = partitionName('cryptogram_issuances', old);
+    expect(await partitionsOf(db.owner.db, 'cryptogram_issuances')).toContain(oldIssuances);
+
+    const result = await maintainPartitions(db.owner.db);
+    expect(result.detached).toEqual(
+      expect.arrayContaining([oldIssuances, partitionName('cryptogram_issuances', monthsFromNow(-2))]),
+    );
+    const attached = await partitionsOf(db.owner.db, 'cryptogram_issuances');
+    expect(attached).not.toContain(oldIssuances);
+    expect(attached).toContain(partitionName('cryptogram_issuances', last));
+    expect(await partitionsOf(db.owner.db, 'audit_entries')).toContain(partitionName('audit_entries', old));
+    // Nothing deleted: the old month is a table of its own, for the operator to archive.
+    const kept = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(oldIssuances)}`.execute(db.owner.db);
+    expect(kept.rows[0]!.n).toBe(1);
+    // The hot path no longer sees it: that ATC has no issuance.
+    const seen = await sql`select 1 from cryptogram_issuances where token_ref = 'tok_partition_old_00001'`.execute(db.db);
+    expect(seen.rows).toHaveLength(0);
+    // Idempotent: a second run detaches nothing.
+    expect((await maintainPartitions(db.owner.db)).detached).toEqual([]);
   });
 
   it('an entry lands in its month, is chained and verified across months, and stays append-only in its partition', async () => {
@@ -62,6 +93,21 @@ describe('the audit log partitioned by month', () => {
     ]) {
       await expect(statement.execute(db.db)).rejects.toThrow(/permission denied|must be owner/);
     }
+  });
+
+  it('is maintained while the service runs: the timer detaches an old issuance month as the owner, and logs it', async () => {
+    const old = monthsFromNow(-4);
+    await ensureMonthlyPartitions(db.owner.db, 'cryptogram_issuances', { from: old, monthsAhead: 1 });
+    const name = partitionName('cryptogram_issuances', old);
+    const logged: object[] = [];
+    const stop = startPartitionMaintenance({ url: db.url }, { info: (o) => logged.push(o), warn: (o) => logged.push(o) }, 50);
+    try {
+      for (let i = 0; i < 100 && !logged.length; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await stop();
+    }
+    expect(logged).toContainEqual({ detached: expect.arrayContaining([name]), blocked: [] });
+    expect(await partitionsOf(db.owner.db, 'cryptogram_issuances')).not.toContain(name);
   });
 
   it('creates the months to come at every migration run, and leaves a month whose rows sit in the default partition to the operator', async () => {
