@@ -52,3 +52,13 @@ export const MAX_FUTURE_SKEW_SECONDS = 300;
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/**
+ * The `kid` of a compact JWS or JWE's protected header, read without verifying or trusting
+ * anything else in it (to pick the key that will verify or decrypt it); `undefined` when the
+ * header is not strict base64url JSON or its `kid` is not a string of at most 128 characters.
+ */
+export function compactKid(compact: string): string | undefined {
+  const kid = decodeJsonObject(compact.split('.', 1)[0] ?? '')?.kid;
+  return typeof kid === 'string' && kid.length <= 128 ? kid : undefined;
+}

@@ -20,3 +20,4 @@ export { signJwt, createJwtVerifier, type JwtClaims, type SignJwtOptions, type J
 export { sealJson, openSealedJson, SEAL_ITERATIONS, type SealOptions } from './keystore-file';
 export { generateOtpSecret, hotp, verifyHotp, totp, type OtpSecret, type OtpDigits } from './otp';
 export { hmacSha256, hkdfSha256, timingSafeEqualStrings } from './hmac';
+export { compactKid } from './encoding';

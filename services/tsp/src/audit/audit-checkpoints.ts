@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
-import { CryptoError, signCompact, verifyCompact, type Jwks, type Key } from '@opentsp/crypto';
+import { compactKid, CryptoError, signCompact, verifyCompact, type Jwks, type Key } from '@opentsp/crypto';
 import type { Logger } from '../observability/logger';
 import { auditCheckpointsRepository, type StoredCheckpoint } from '../store/audit-checkpoints.repository';
 import { auditRepository } from '../store/audit.repository';
@@ -86,7 +86,7 @@ export function createAuditCheckpoints(
       return { seq: body.seq as number, hash: body.hash };
     } catch (err) {
       if (err instanceof CryptoError && err.code === 'key_not_found') {
-        const kid = kidOf(jws);
+        const kid = compactKid(jws);
         if (kid && (await keyRing.ensureKid?.(kid))) return signed(jws);
         return 'unknown_key';
       }
@@ -138,14 +138,6 @@ export function createAuditCheckpoints(
   };
 }
 
-function kidOf(jws: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Reads a checkpoint file: one JSON object with a `jws` per line (what `create` appends). */
 export async function readCheckpointFile(file: string): Promise<StoredCheckpoint[]> {

@@ -1,3 +1,4 @@
+import { compactKid } from '@opentsp/crypto';
 import type { ServiceContext } from '../context';
 import { createTokenServices, type TokenServices } from '../domain/tokens';
 import type { TokenPorts, VaultCard } from '../domain/tokens/ports';
@@ -13,15 +14,6 @@ function toVaultCard(r: { cardRef: string; issuerId: string; par: string; panLas
   return { cardRef: r.cardRef, issuerId: r.issuerId, par: r.par, panLast4: r.panLast4, expMonth: r.expMonth, expYear: r.expYear };
 }
 
-/** The `kid` of a compact JWE's protected header, without trusting anything else in it. */
-function kidOf(jwe: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' && header.kid.length <= 128 ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The tokens area's ports over the other areas' services. */
 export function tokenPorts(core: CoreServices): TokenPorts {
@@ -29,7 +21,7 @@ export function tokenPorts(core: CoreServices): TokenPorts {
   const registry = identity.registry;
   return {
     async decryptionKeysFor(jwe) {
-      const kid = kidOf(jwe);
+      const kid = compactKid(jwe);
       if (kid && !vault.keyRing.decryptionKeys().has(kid)) await vault.keyRing.ensureKid?.(kid);
       return vault.keyRing.decryptionKeys();
     },

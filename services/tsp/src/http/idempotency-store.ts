@@ -1,4 +1,4 @@
-import { decryptJson } from '@opentsp/crypto';
+import { compactKid, decryptJson } from '@opentsp/crypto';
 import type { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import { CARD_JWE_ALGORITHMS } from '../domain/provisioning/card-data';
@@ -48,7 +48,7 @@ function responseSealer(vault: VaultServices, db: Kysely<Database>): ResponseSea
 export function idempotencyOptions(vault: VaultServices, audit: AuditLog, db: Kysely<Database>): IdempotencyOptions {
   return {
     cardDigest: async (jwe) => {
-      const kid = kidOf(jwe);
+      const kid = compactKid(jwe);
       if (kid && !vault.keyRing.decryptionKeys().has(kid)) await vault.keyRing.ensureKid?.(kid);
       try {
         // No age limit here: only what the card is matters for the comparison; the operation
@@ -72,12 +72,3 @@ export function idempotencyOptions(vault: VaultServices, audit: AuditLog, db: Ky
   };
 }
 
-/** The `kid` of a compact JWE's protected header, without trusting anything else in it. */
-function kidOf(jwe: string): string | undefined {
-  try {
-    const header = JSON.parse(Buffer.from(jwe.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' && header.kid.length <= 128 ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
