@@ -146,6 +146,42 @@ describe('detokenize and the risk engine, in one transaction', () => {
     expect(again!.row.iss_used_at).not.toBeNull();
   });
 
+  it('a token whose count moves before every write is answered 503 after 32 rounds, with nothing consumed or decided', async () => {
+    const token = await newToken();
+    expect((await detokenize(await credentials(token))).status).toBe(200);
+    const body = await credentials(token);
+    // Another detokenization of this token "counts first" after each of this request's reads:
+    // its optimistic write never finds the count it read.
+    const read = detokenizeRepository.read;
+    let rounds = 0;
+    detokenizeRepository.read = async (...args: Parameters<typeof read>) => {
+      const result = await read(...args);
+      if (result?.row.token_ref === token.tokenRef) {
+        rounds += 1;
+        await sql`update risk_velocity set count = count + 1 where key = ${result.seen.key} and bucket = ${result.seen.bucket}::timestamptz`.execute(tsp.db.owner.db);
+      }
+      return result;
+    };
+    let res: request.Response;
+    try {
+      res = await detokenize(body);
+    } finally {
+      detokenizeRepository.read = read;
+    }
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('service_unavailable');
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(rounds).toBe(32);
+    // Nothing of the 32 rounds was written: one decision (the first detokenization's), the
+    // cryptogram unused — the same request succeeds once the token is quiet.
+    expect(await decisionsOf(token.tokenRef)).toHaveLength(1);
+    const issuance = await sql<{ used_at: Date | null }>`select used_at from cryptogram_issuances where token_ref = ${token.tokenRef} and atc = ${body.atc}`.execute(tsp.db.db);
+    expect(issuance.rows[0]!.used_at).toBeNull();
+    const retried = await detokenize(body);
+    expect(retried.status).toBe(200);
+    expect(await decisionsOf(token.tokenRef)).toHaveLength(2);
+  });
+
   it('declines past the velocity limit, stores the decline, keeps the cryptogram unused and the count', async () => {
     const token = await newToken();
     const body = await credentials(token);
