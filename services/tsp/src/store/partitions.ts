@@ -89,36 +89,51 @@ export async function partitionsOf(db: Kysely<any>, table: PartitionedTable): Pr
 }
 
 /**
- * Detaches the monthly partitions of `table` older than its policy keeps attached (they stay as
- * tables of their own, same name); returns their names. Takes a brief ACCESS EXCLUSIVE lock on
- * the parent, only when there is something to detach (once a month). Run as the owner.
+ * Trims the attached monthly partitions of `table` to its policy: months older than it keeps
+ * are detached (they stay as tables of their own, same name, rows intact); empty months further
+ * ahead than it creates (made by an earlier policy: migration 0021 created 12 ahead) are
+ * dropped. Returns what it detached and dropped. Each takes a brief ACCESS EXCLUSIVE lock on
+ * the parent, only when there is something to do (about once a month). Run as the owner.
  */
-export async function detachOldPartitions(db: Kysely<any>, table: PartitionedTable, now = new Date()): Promise<string[]> {
-  const { attachedMonthsBehind } = partitionPolicy(table);
-  if (attachedMonthsBehind === null) return [];
+export async function trimPartitions(db: Kysely<any>, table: PartitionedTable, now = new Date()): Promise<{ detached: string[]; dropped: string[] }> {
+  const { attachedMonthsBehind, monthsAhead } = partitionPolicy(table);
+  if (attachedMonthsBehind === null) return { detached: [], dropped: [] };
   const oldestKept = partitionName(table, monthStart(now, -attachedMonthsBehind));
+  const newestKept = partitionName(table, monthStart(now, monthsAhead));
   const monthly = new RegExp(`^${table}_y\\d{4}m\\d{2}$`);
   // Names sort by month (`_y2026m11` < `_y2026m12`), so "older" is a string comparison.
-  const old = (await partitionsOf(db, table)).filter((name) => monthly.test(name) && name < oldestKept);
-  for (const name of old) await sql`alter table ${sql.id(table)} detach partition ${sql.id(name)}`.execute(db);
-  return old;
+  const attached = (await partitionsOf(db, table)).filter((name) => monthly.test(name));
+  const detached = attached.filter((name) => name < oldestKept);
+  for (const name of detached) await sql`alter table ${sql.id(table)} detach partition ${sql.id(name)}`.execute(db);
+  const dropped: string[] = [];
+  for (const name of attached.filter((n) => n > newestKept)) {
+    const rows = await sql<{ n: number }>`select count(*)::int as n from (select 1 from ${sql.id(name)} limit 1) one`.execute(db);
+    if (rows.rows[0]!.n > 0) continue; // a row from the future: left attached for the operator
+    await sql`drop table ${sql.id(name)}`.execute(db);
+    dropped.push(name);
+  }
+  return { detached, dropped };
 }
 
 export interface PartitionMaintenance {
   /** Months that could not be created: their rows already sit in the DEFAULT partition. */
   blocked: string[];
-  /** Partitions detached from the hot path this run. */
+  /** Partitions detached from the hot path this run (their rows kept in tables of their own). */
   detached: string[];
+  /** Empty partitions further ahead than the policy creates, dropped this run. */
+  dropped: string[];
 }
 
-/** Creates the coming months' partitions of every partitioned table and detaches the old ones its policy lets go (each migration run, and every 6 hours in `opentsp serve`). */
+/** Creates the coming months' partitions of every partitioned table and trims the attached ones to its policy (each migration run, and every 6 hours in `opentsp serve`). */
 export async function ensureAllPartitions(db: Kysely<any>, now = new Date()): Promise<PartitionMaintenance> {
-  const result: PartitionMaintenance = { blocked: [], detached: [] };
+  const result: PartitionMaintenance = { blocked: [], detached: [], dropped: [] };
   for (const { table } of PARTITIONED_TABLES) {
     const partitioned = await sql<{ n: number }>`select count(*)::int as n from pg_partitioned_table where partrelid = to_regclass(${table})`.execute(db);
     if (partitioned.rows[0]!.n === 0) continue;
     result.blocked.push(...(await ensureMonthlyPartitions(db, table, { now })));
-    result.detached.push(...(await detachOldPartitions(db, table, now)));
+    const trimmed = await trimPartitions(db, table, now);
+    result.detached.push(...trimmed.detached);
+    result.dropped.push(...trimmed.dropped);
   }
   return result;
 }

@@ -120,8 +120,8 @@ export function startPartitionMaintenance(
     running ??= (async () => {
       const owner = openDatabase({ connectionString: options.ownerUrl ?? options.url, poolSize: 1, applicationName: 'opentsp-partitions' });
       try {
-        const { detached, blocked } = await maintainPartitions(owner.db);
-        if (detached.length || blocked.length) log.info({ detached, blocked }, 'partition maintenance');
+        const { detached, dropped, blocked } = await maintainPartitions(owner.db);
+        if (detached.length || dropped.length || blocked.length) log.info({ detached, dropped, blocked }, 'partition maintenance');
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'partition maintenance failed; retrying at the next tick');
       } finally {

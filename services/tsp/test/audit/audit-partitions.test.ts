@@ -95,6 +95,22 @@ describe('the audit log partitioned by month', () => {
     }
   });
 
+  it('trims issuance months attached ahead by the earlier policy: empty ones dropped, one holding a row left attached', async () => {
+    await ensureMonthlyPartitions(db.owner.db, 'cryptogram_issuances', { monthsAhead: 12 });
+    const far = monthsFromNow(7);
+    await sql`insert into cryptogram_issuances (token_ref, atc, amount, currency, merchant_id, channel, transaction_type, issued_at, expires_at)
+      values ('tok_partition_far_00001', 9, 100, 'EUR', 'm1', 'nfc', 'purchase', ${far}, ${far})`.execute(db.db);
+    const { dropped } = await maintainPartitions(db.owner.db);
+    expect(dropped).toHaveLength(10);
+    const attached = await partitionsOf(db.owner.db, 'cryptogram_issuances');
+    expect(attached).toContain(partitionName('cryptogram_issuances', monthsFromNow(1)));
+    expect(attached).not.toContain(partitionName('cryptogram_issuances', monthsFromNow(2)));
+    expect(attached).not.toContain(partitionName('cryptogram_issuances', monthsFromNow(12)));
+    expect(attached).toContain(partitionName('cryptogram_issuances', far));
+    // The audit log keeps its 12 months ahead.
+    expect(await partitionsOf(db.owner.db, 'audit_entries')).toContain(partitionName('audit_entries', monthsFromNow(12)));
+  });
+
   it('is maintained while the service runs: the timer detaches an old issuance month as the owner, and logs it', async () => {
     const old = monthsFromNow(-4);
     await ensureMonthlyPartitions(db.owner.db, 'cryptogram_issuances', { from: old, monthsAhead: 1 });
@@ -106,7 +122,7 @@ describe('the audit log partitioned by month', () => {
     } finally {
       await stop();
     }
-    expect(logged).toContainEqual({ detached: expect.arrayContaining([name]), blocked: [] });
+    expect(logged).toContainEqual({ detached: expect.arrayContaining([name]), dropped: [], blocked: [] });
     expect(await partitionsOf(db.owner.db, 'cryptogram_issuances')).not.toContain(name);
   });
 
