@@ -40,9 +40,14 @@ function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** Debian packages: patroni, etcd-server, haproxy (Postgres 15 comes with the machine). */
+/**
+ * Debian packages: patroni, etcd-server, haproxy (Postgres 15 comes with the machine), and as
+ * root iptables, which `partition` uses (the failover test's network partition of the leader).
+ */
 function ensurePackages() {
-  const missing = [['patroni', 'patroni'], ['etcd', 'etcd-server'], ['haproxy', 'haproxy']].filter(([cmd]) => !has(cmd) && !existsSync(`/usr/sbin/${cmd}`));
+  const wanted = [['patroni', 'patroni'], ['etcd', 'etcd-server'], ['haproxy', 'haproxy']];
+  if (process.getuid?.() === 0) wanted.push(['iptables', 'iptables']);
+  const missing = wanted.filter(([cmd]) => !has(cmd) && !existsSync(`/usr/sbin/${cmd}`));
   if (!existsSync(`${PG_BIN}/postgres`)) missing.push(['postgres', 'postgresql-15']);
   if (!missing.length) return;
   if (process.getuid?.() !== 0) throw new Error(`missing packages ${missing.map((m) => m[1]).join(' ')}: install them (apt-get install) or run as root`);

@@ -50,7 +50,10 @@ import { seed, seedActiveTokens, sharedDatabase, type Seeded, type SharedDatabas
 
 const FAILOVERS = Number(process.env.OPENTSP_FAILOVERS ?? 1);
 const RATE = Number(process.env.OPENTSP_FAILOVER_RATE ?? 8);
-const PARTITION = process.env.OPENTSP_FAILOVER_PARTITION !== '0' && partitionAvailable();
+// Decided once the cluster is up: `ha:up` installs iptables as root, and the partition also
+// needs the right to change this machine's firewall (a container may lack it).
+const PARTITION_WANTED = process.env.OPENTSP_FAILOVER_PARTITION !== '0';
+let withPartition = false;
 const SUMMARY = path.resolve(__dirname, '..', '..', '.test-artifacts', 'reliability', 'failover-summary.json');
 
 const ENV = {
@@ -84,7 +87,7 @@ interface SwitchEvent {
 
 const describeHa = haAvailable() ? describe : describe.skip;
 
-describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITION ? ', a partition of the leader' : ''}, then a switchover`, () => {
+describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITION_WANTED ? ', a partition of the leader (where iptables can run)' : ''}, then a switchover`, () => {
   let ha: ClusterStatus;
   let shared: SharedDatabase;
   let tsps: ClusterTsp[] = [];
@@ -113,6 +116,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
   beforeAll(async () => {
     await haDown(); // a cluster left by an interrupted run
     ha = await haUp();
+    withPartition = PARTITION_WANTED && partitionAvailable();
     // The test's own database on the cluster, through the leader's router.
     process.env.DATABASE_URL = ha.leaderUrl;
     try {
@@ -177,7 +181,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
         event.rejoinedAfterSeconds = (Date.now() - restarted) / 1000;
         await sleep(3_000);
       }
-      if (PARTITION) {
+      if (withPartition) {
         const victim = await leaderName();
         if (!victim) throw new Error('no leader to cut off');
         const event: SwitchEvent = { kind: 'partition', at: Date.now(), from: victim };
@@ -201,7 +205,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
       await sleep(8_000); // load on the switched-to leader
     } finally {
       stop.abort();
-      if (PARTITION) await heal().catch(() => undefined);
+      if (withPartition) await heal().catch(() => undefined);
     }
     await load;
 
@@ -282,7 +286,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
       const seenAfter = await secondsUntilAsync(async () => (await audited(uow.reads)) >= onLeader, Date.now(), 2_000);
       expect(seenAfter).toBeLessThanOrEqual(2);
 
-      if (PARTITION) {
+      if (withPartition) {
         cutPort(5439); // every replica out of reach
         try {
           expect((await replica.sample()).reads).toBe('down');
