@@ -56,6 +56,9 @@ export async function startClusterTsp(options: {
       OPENTSP_SHUTDOWN_GRACE_MS: '2000',
       // The test's receivers and issuer-sim live on loopback, which production refuses by default.
       OPENTSP_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
+      // Diagnosis: e.g. `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp/heaps` to take heap
+      // snapshots of the workers during a soak (docs/reliability.md).
+      ...(process.env.OPENTSP_SOAK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.OPENTSP_SOAK_NODE_OPTIONS } : {}),
       ...options.keystore,
       ...(options.env ?? {}),
     },

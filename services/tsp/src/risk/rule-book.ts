@@ -110,6 +110,10 @@ export class RuleBook {
           },
         );
         if (stopped) await closeListener();
+        // A rule published while the listener was connecting (at start, or after the
+        // connection was lost) sent its notification to nobody: read the version once now
+        // instead of waiting for the next poll.
+        else reload();
       } catch (err) {
         this.logger.warn({ err }, 'risk rules listener could not connect; polling');
       } finally {

@@ -92,4 +92,37 @@ describe('hot reload across TSP processes', () => {
       clearInterval(poll);
     }
   });
+
+  it('catches a rule published while its listener was still connecting (no notification reached it)', async () => {
+    // A process whose pool is busy when its reloader starts: the listener waits for a connection
+    // while another process publishes, so the NOTIFY goes to nobody; polling is a minute away.
+    const busy = Object.assign(openDatabase({ connectionString: db.serviceUrl, poolSize: 2 }), { url: db.serviceUrl });
+    const d = await startRiskEngine(busy);
+    const held = await Promise.all([busy.pool.connect(), busy.pool.connect()]);
+    const stop = d.risk.startReloader({ pollMs: 60_000 });
+    let ruleId: string | undefined;
+    try {
+      ({ ruleId } = await a.risk.rules.create(
+        {
+          name: 'Block MCC 4829',
+          enabled: true,
+          priority: 950,
+          appliesTo: ['detokenization'],
+          conditions: { all: [{ fact: 'transaction', path: '$.merchantCategoryCode', operator: 'equal', value: '4829' }] },
+          outcome: 'decline',
+          reasonCode: 'mcc_4829_blocked',
+        },
+        ADMIN,
+      ));
+      for (const client of held) client.release();
+      const wire = (engine: RiskEngineUnderTest) =>
+        engine.uow.transaction((tx) => engine.risk.decide(tx, { kind: 'detokenization', subject: { tokenRef: freshToken() }, signals: { transaction: { amount: 100, currency: 'CNY', merchantCategoryCode: '4829', channel: 'ecom' } } }));
+      const { value } = await eventually(() => wire(d), (decision) => decision.outcome === 'decline', 5_000);
+      expect(value.reasonCodes).toContain('mcc_4829_blocked');
+    } finally {
+      if (ruleId) await a.risk.rules.disable(ruleId, ADMIN);
+      await stop();
+      await busy.close();
+    }
+  });
 });
