@@ -138,7 +138,6 @@ export function createAuditCheckpoints(
   };
 }
 
-
 /** Reads a checkpoint file: one JSON object with a `jws` per line (what `create` appends). */
 export async function readCheckpointFile(file: string): Promise<StoredCheckpoint[]> {
   if (!existsSync(file)) throw new Error(`checkpoint file ${file} does not exist`);

@@ -14,7 +14,6 @@ function toVaultCard(r: { cardRef: string; issuerId: string; par: string; panLas
   return { cardRef: r.cardRef, issuerId: r.issuerId, par: r.par, panLast4: r.panLast4, expMonth: r.expMonth, expYear: r.expYear };
 }
 
-
 /** The tokens area's ports over the other areas' services. */
 export function tokenPorts(core: CoreServices): TokenPorts {
   const { vault, identity, risk, webhooks } = core;

@@ -5,10 +5,11 @@ import { type Kysely, sql } from 'kysely';
  * audit log by `at`, cryptogram issuances by `issued_at` (docs/scaling.md, "Partitioning").
  * A row can only be inserted where a partition exists, and the service role cannot create
  * tables, so the owner creates them ahead: every migration run (`opentsp serve` and
- * `opentsp migrate` at start) makes sure the current month and the next `monthsAhead` exist.
+ * `opentsp migrate` at start), and `opentsp serve` every 6 hours, makes sure the current month
+ * and the next `monthsAhead` of each table's policy exist.
  * A DEFAULT partition catches anything outside them, so an insert never fails for want of a
  * partition; a month whose rows already sit in DEFAULT is left to the operator (logged), since
- * creating it would mean moving append-only rows (docs/operations.md, "Postgres settings").
+ * creating it would mean moving append-only rows (docs/operations.md, "Monthly partitions: maintenance").
  */
 export const PARTITIONED_TABLES = [
   // The audit log only takes inserts on the hot path (routed to one partition) and keeps its
@@ -16,8 +17,8 @@ export const PARTITIONED_TABLES = [
   { table: 'audit_entries', column: 'at', monthsAhead: 12, attachedMonthsBehind: null },
   // Detokenize reads and consumes an issuance by (token_ref, atc), without its month. A named
   // prepared statement runs a generic plan, and Postgres 15 locks every partition of a generic
-  // plan (and opens every partition's index) on each execution: with 14 partitions the read took
-  // 31 relation locks, past the 16 a backend takes on the lock fast path, and the bench's
+  // plan (and opens every partition's index) on each execution: with 14 partitions each statement took
+  // 35 relation locks, past the 16 a backend takes on the lock fast path, and the bench's
   // detokenize SQL floor fell from 1,139/s to 664/s (docs/benchmarks.md). So the issuances keep
   // four partitions attached (last month, this month, next month, DEFAULT): a cryptogram lives at
   // most a day (OPENTSP_CRYPTOGRAM_TTL_SECONDS), so an older month holds only expired or consumed
@@ -28,13 +29,13 @@ export const PARTITIONED_TABLES = [
 
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number]['table'];
 
-/** Months of the audit log created ahead of the current one at every start. */
-export const MONTHS_AHEAD = 12;
-
 /** The partition policy of `table`. */
 export function partitionPolicy(table: PartitionedTable): (typeof PARTITIONED_TABLES)[number] {
   return PARTITIONED_TABLES.find((t) => t.table === table)!;
 }
+
+/** Months of the audit log created ahead of the current one at every start. */
+export const MONTHS_AHEAD = partitionPolicy('audit_entries').monthsAhead;
 
 /** `audit_entries_y2026m12`: the partition holding December 2026 (UTC). */
 export function partitionName(table: string, month: Date): string {
