@@ -98,7 +98,10 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
   /**
    * Right after `ha:up` the leader may still restart once (Patroni applies the synchronous
    * settings after bootstrap): a connection cut then is the cluster settling, not a failure under
-   * test. CI saw "Connection terminated unexpectedly" 23 s in; retry for up to a minute.
+   * test. CI saw "Connection terminated unexpectedly" 23 s in; retry for up to a minute. Patroni
+   * restarts a leader read-only first and promotes it once it holds the leader key again, and
+   * HAProxy checks every 500 ms: CI saw "cannot execute CREATE DATABASE in a read-only
+   * transaction" 16 s in, so a read-only node behind the leader port is settling too.
    */
   async function onceTheClusterSettles<T>(work: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + 60_000;
@@ -106,7 +109,7 @@ describeHa(`database failover: ${FAILOVERS} × leader killed under load${PARTITI
       try {
         return await work();
       } catch (err) {
-        const settling = /Connection terminated|ECONNREFUSED|ECONNRESET|starting up|shutting down|recovery/i.test(String(err));
+        const settling = /Connection terminated|ECONNREFUSED|ECONNRESET|starting up|shutting down|recovery|read-only transaction/i.test(String(err));
         if (!settling || Date.now() > deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
