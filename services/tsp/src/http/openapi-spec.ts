@@ -11,19 +11,26 @@ export function loadOpenApiSpec(): Record<string, unknown> {
 }
 
 /**
- * The spec the contract validator compiles: without the `x-opentsp-*` tables (the problem-code
- * table on `ProblemCode`, read by `pnpm gen`, not by the validator). They are data, not schema,
- * but the validator copies and walks them in every route's schemas it compiles: with the table,
- * the first request of each route took 3–5 s instead of about 1 s (token-expiry e2e timed out).
+ * The spec the contract validator compiles, without what it never applies:
+ * - the `x-opentsp-*` tables (the problem-code table on `ProblemCode`, read by `pnpm gen`). They
+ *   are data, not schema, but the validator walked them in every route's schemas: with the
+ *   table, the first request of each route took 3–5 s instead of about 1 s.
+ * - `contentSchema`, an annotation (Ajv does not validate inside a JWS). Next to a `$ref` its own
+ *   `$ref` survives dereferencing, and one `$ref` left in the spec makes the validator embed the
+ *   whole spec in every schema it compiles (patches/express-openapi-validator: each route's first
+ *   request then walked all of it, about 1 s of CPU). test/http/validator-spec.test.ts.
  */
 export function loadValidatorSpec(): Record<string, unknown> {
-  return withoutProductTables(loadOpenApiSpec()) as Record<string, unknown>;
+  return withoutAnnotationsAndTables(loadOpenApiSpec()) as Record<string, unknown>;
 }
 
-function withoutProductTables(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutProductTables);
+function withoutAnnotationsAndTables(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutAnnotationsAndTables);
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) if (!key.startsWith('x-opentsp-')) out[key] = withoutProductTables(value);
+  for (const [key, value] of Object.entries(node)) {
+    if (key.startsWith('x-opentsp-') || key === 'contentSchema') continue;
+    out[key] = withoutAnnotationsAndTables(value);
+  }
   return out;
 }
