@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { JWK } from 'node-jose';
 import { CryptoError } from './errors';
 import { b64uDecode, b64uEncode, isPlainObject } from './encoding';
@@ -121,7 +122,10 @@ export class KeySet {
     }
     const kid = options.kid ?? randomKid();
     if (this.#keys.has(kid)) throw duplicateKid(kid);
-    const joseKey = await this.#store.generate(spec.kty, spec.size, { kid, use: spec.use, alg: kind });
+    const joseKey =
+      spec.kty === 'EC'
+        ? await this.#store.add({ ...(await nativeEcPrivateJwk(spec.size as 'P-256')), kid, use: spec.use, alg: kind })
+        : await this.#store.generate(spec.kty, spec.size, { kid, use: spec.use, alg: kind });
     return this.#remember(joseKey);
   }
 
@@ -256,4 +260,16 @@ function checkImportable(jwk: unknown): asserts jwk is Jwk & { kid: string; alg:
  */
 export function generateOctKey(kid: string = randomKid()): OctJwk {
   return { kty: 'oct', kid, use: 'enc', alg: 'A256GCMKW', k: b64uEncode(randomBytes(32)) };
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * An EC private key made by Node's crypto (OpenSSL) on the thread pool. node-jose derives an EC
+ * public key in JavaScript big-number arithmetic: slow (tens of ms of event-loop time per key)
+ * and not constant-time, which is no way to make a long-lived private key.
+ */
+async function nativeEcPrivateJwk(namedCurve: 'P-256'): Promise<Jwk> {
+  const { privateKey } = await generateKeyPairAsync('ec', { namedCurve });
+  return privateKey.export({ format: 'jwk' }) as Jwk;
 }

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 import { OPENAPI_SPEC_PATH } from '../config';
 
 let cached: Record<string, unknown> | undefined;
 
-/** openapi/tsp.yaml, parsed once per process. Callers get their own deep copy. */
+/**
+ * openapi/tsp.yaml, parsed once per process. Callers get their own deep copy. js-yaml with the
+ * YAML 1.2 core schema (no dates, no `yes`/`no` booleans): the same document as the `yaml`
+ * package gives (test/http/validator-spec.test.ts), in a quarter of the time (about 70 ms
+ * instead of 300 ms cold, paid by every process and every test file that starts a TSP).
+ */
 export function loadOpenApiSpec(): Record<string, unknown> {
-  cached ??= parse(readFileSync(OPENAPI_SPEC_PATH, 'utf8')) as Record<string, unknown>;
+  cached ??= load(readFileSync(OPENAPI_SPEC_PATH, 'utf8'), { schema: CORE_SCHEMA }) as Record<string, unknown>;
   return structuredClone(cached);
 }
 

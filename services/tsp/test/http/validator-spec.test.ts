@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
+import { OPENAPI_SPEC_PATH } from '../../src/config';
 import { loadOpenApiSpec, loadValidatorSpec } from '../../src/http/openapi-spec';
 
 /**
@@ -44,5 +47,9 @@ describe('the spec the contract validator compiles', () => {
     expect(JSON.stringify(full)).toMatch(/"contentSchema":/);
     expect(Object.keys(validated.paths)).toEqual(Object.keys(full.paths));
     expect(Object.keys(validated.components.schemas)).toEqual(Object.keys(full.components.schemas));
+  });
+
+  it('is the document the reference YAML parser reads (js-yaml, core schema: strings stay strings)', () => {
+    expect(loadOpenApiSpec()).toEqual(parse(readFileSync(OPENAPI_SPEC_PATH, 'utf8')));
   });
 });
