@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -53,11 +53,49 @@ export function tspBuildIsFresh(hash = bundleSourceHash()): boolean {
   return existsSync(TSP_DIST_MAIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === hash;
 }
 
-/** Builds dist/ unless it is fresh; resolves with what it did (for the run's log). */
+/**
+ * Builds dist/ unless it is fresh; resolves with what it did (for the run's log). Two jest runs
+ * may start at once (`.ci/run` runs the failover test beside the main run): one builds, under a
+ * lock folder, and the other waits for it and then finds the build fresh.
+ */
 export async function ensureTspBuild(): Promise<'fresh' | 'built'> {
   const hash = bundleSourceHash();
   if (tspBuildIsFresh(hash)) return 'fresh';
-  await promisify(execFile)(process.execPath, [path.join(TSP_DIR, 'scripts', 'build.mjs')], { cwd: TSP_DIR });
-  writeFileSync(STAMP, hash);
-  return 'built';
+  const release = await buildLock();
+  try {
+    if (tspBuildIsFresh(hash)) return 'fresh';
+    await promisify(execFile)(process.execPath, [path.join(TSP_DIR, 'scripts', 'build.mjs')], { cwd: TSP_DIR });
+    writeFileSync(STAMP, hash);
+    return 'built';
+  } finally {
+    release();
+  }
+}
+
+const LOCK = path.join(TSP_DIR, '.dist-build.lock');
+
+/** mkdir is atomic: the process that creates the folder builds; a lock whose owner died is taken over. */
+async function buildLock(): Promise<() => void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!ownerAlive() || Date.now() > deadline) rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+function ownerAlive(): boolean {
+  try {
+    process.kill(Number(readFileSync(path.join(LOCK, 'pid'), 'utf8')), 0);
+    return true;
+  } catch (err) {
+    // No pid file yet: the owner is between mkdir and writing it.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
