@@ -1,9 +1,8 @@
 // @ts-check
 /**
  * The test suite in four jest projects (docs/testing.md). `pnpm test` runs them all;
- * `pnpm exec jest --selectProjects unit` (or a path) runs part of it. `.ci/run` runs the light
- * projects with one worker per core and the reliability quick forms, which start several TSP
- * processes per file, with fewer workers so they do not starve each other.
+ * `pnpm exec jest --selectProjects unit` (or a path) runs part of it. `.ci/run` runs all four
+ * in one run with one worker per core: the reliability quick forms' waits leave room for the rest.
  *
  * Every project shares the global setup (test/support/global-setup.ts): one Postgres, one
  * migrated template database that each test file's database is copied from, and the compiled
