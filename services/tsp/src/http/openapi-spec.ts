@@ -20,7 +20,7 @@ export function loadOpenApiSpec(): Record<string, unknown> {
  * - the `x-opentsp-*` tables (the problem-code table on `ProblemCode`, read by `pnpm gen`). They
  *   are data, not schema, but the validator walked them in every route's schemas: with the
  *   table, the first request of each route took 3–5 s instead of about 1 s.
- * - `contentSchema`, an annotation (Ajv does not validate inside a JWS). Next to a `$ref` its own
+ * - `contentSchema` beside `contentMediaType`, an annotation (Ajv does not validate inside a JWS). Next to a `$ref` its own
  *   `$ref` survives dereferencing, and one `$ref` left in the spec makes the validator embed the
  *   whole spec in every schema it compiles (patches/express-openapi-validator: each route's first
  *   request then walked all of it, about 1 s of CPU). test/http/validator-spec.test.ts.
@@ -34,7 +34,9 @@ function withoutAnnotationsAndTables(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key.startsWith('x-opentsp-') || key === 'contentSchema') continue;
+    // `contentSchema` is the keyword only beside `contentMediaType` (JSON Schema 2020-12 §8.5);
+    // a property of that name elsewhere is schema and stays.
+    if (key.startsWith('x-opentsp-') || (key === 'contentSchema' && 'contentMediaType' in node)) continue;
     out[key] = withoutAnnotationsAndTables(value);
   }
   return out;
