@@ -89,8 +89,10 @@ export class DataKeys {
       const row = await dataKeysRepository.find(executor, dekId);
       if (!row) throw new VaultError();
       try {
-        const key = await this.provider.unwrap(row.kekVersion, row.wrappedKey, wrapAad(row.id, row.kekVersion));
-        this.cache.set(dekId, key);
+        const unwrapped = await this.provider.unwrap(row.kekVersion, row.wrappedKey, wrapAad(row.id, row.kekVersion));
+        // The cache's copy is handed out; the unwrapped original (a slice of a shared slab) is wiped.
+        const key = this.cache.set(dekId, unwrapped);
+        unwrapped.fill(0);
         return key;
       } catch (err) {
         if (attempt >= 1) throw err instanceof VaultError ? err : new VaultError();
@@ -113,9 +115,9 @@ export class DataKeys {
     const key = randomBytes(32);
     const wrappedKey = await this.provider.wrap(version, key, wrapAad(id, version));
     await dataKeysRepository.insert(tx, { id, purpose, ownerRef, kekVersion: version, wrappedKey });
-    // The cache gets its own copy: the caller may keep this key past the cache's wipe (a
-    // shared key seals up to SHARED_DEK_MAX_RECORDS values).
-    this.cache.set(id, Buffer.from(key));
+    // The cache keeps its own copy (KeyCache.set): the caller may keep this key past the
+    // cache's wipe (a shared key seals up to SHARED_DEK_MAX_RECORDS values).
+    this.cache.set(id, key);
     return { id, key };
   }
 }

@@ -39,15 +39,27 @@ describe('BoundedCache', () => {
 describe('KeyCache', () => {
   it('zeroes evicted, deleted and cleared keys once the current job is done, not while it may still use them', async () => {
     const cache = new KeyCache(1);
-    const [a, b, c] = [Buffer.alloc(4, 1), Buffer.alloc(4, 2), Buffer.alloc(4, 3)];
-    cache.set('a', a);
-    cache.set('b', b); // evicts a
+    const a = cache.set('a', Buffer.alloc(4, 1));
+    const b = cache.set('b', Buffer.alloc(4, 2)); // evicts a
     expect(a).toEqual(Buffer.alloc(4, 1));
     cache.delete('b');
-    cache.set('c', c);
+    const c = cache.set('c', Buffer.alloc(4, 3));
     cache.clear();
     await nextTurn();
     for (const key of [a, b, c]) expect(key).toEqual(Buffer.alloc(4, 0));
+  });
+
+  it('keeps a copy of each key in memory of its own, never a slice of a shared 8 KiB slab', () => {
+    const cache = new KeyCache(2);
+    const slice = Buffer.from('0123456789abcdef0123456789abcdef'); // Node pools buffers this small
+    expect(slice.buffer.byteLength).toBeGreaterThan(32);
+    const kept = cache.set('k', slice);
+    expect(cache.get('k')).toBe(kept);
+    expect(kept.equals(slice)).toBe(true);
+    expect(kept.buffer.byteLength).toBe(32);
+    // The caller's buffer is the caller's: the cache neither keeps nor wipes it.
+    cache.delete('k');
+    expect(slice.toString()).toBe('0123456789abcdef0123456789abcdef');
   });
 
   it('leaves the keys it holds alone', async () => {

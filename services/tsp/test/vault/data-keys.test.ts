@@ -47,6 +47,21 @@ describe('the DEK cache', () => {
     expect(copies.some(zeroed)).toBe(false);
   });
 
+  // Node hands out small buffers as slices of shared 8 KiB slabs; a cached 32-byte key that is
+  // such a slice keeps the whole slab alive (10,000 cached keys: about 80 MiB per process, the
+  // soak's RSS creep) along with whatever else was allocated in it.
+  it('keeps every cached key in memory of its own, not in a shared slab', async () => {
+    const big = new DataKeys(tsp.db.db, await openConfiguredKeyProvider(tsp.config, tsp.ctx.logger), 10);
+    const made = await tsp.db.db.transaction().execute((tx) => big.createDedicated(tx, 'test', 'owner_slab'));
+    const fromCreate = await big.get(tsp.db.db, made.id); // the copy cached at creation
+    const other = new DataKeys(tsp.db.db, await openConfiguredKeyProvider(tsp.config, tsp.ctx.logger), 10);
+    const unwrapped = await other.get(tsp.db.db, made.id); // read and unwrapped, then cached
+    for (const key of [fromCreate, unwrapped]) {
+      expect(key.equals(made.key)).toBe(true);
+      expect(key.buffer.byteLength).toBe(32);
+    }
+  });
+
   it('zeroes a destroyed key', async () => {
     const e = await create('owner_e');
     const cached = await dataKeys.get(tsp.db.db, e.id);

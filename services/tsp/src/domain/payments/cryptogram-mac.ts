@@ -84,8 +84,9 @@ export class CryptogramKeys {
   async keyFor(tokenRef: string): Promise<Buffer> {
     const cached = this.#tokenKeys.get(tokenRef);
     if (cached) return cached;
-    const key = hkdfSha256(await this.#masterKey(), tokenRef, KEY_INFO, 32);
-    this.#tokenKeys.set(tokenRef, key);
+    const derived = hkdfSha256(await this.#masterKey(), tokenRef, KEY_INFO, 32);
+    const key = this.#tokenKeys.set(tokenRef, derived);
+    derived.fill(0);
     return key;
   }
 
