@@ -56,7 +56,7 @@ export async function createServices(ctx: ServiceContext): Promise<Services> {
   const payments = await buildPaymentServices(ctx, core);
   const push = await buildPushServices(ctx, core, tokens);
   const idempotency = createIdempotencyRepository(db, ctx.config, vault);
-  const auditTrail = createAuditTrail({ reads: () => uow.reads, audit, checkpoints: auditCheckpoints });
+  const auditTrail = createAuditTrail({ leader: db, reads: () => uow.reads, audit, checkpoints: auditCheckpoints });
   return { ...core, auditCheckpoints, auditTrail, tokens, payments, push, idempotency, sandbox, jobWorker: jobWorkerOf(ctx) };
 }
 

@@ -212,6 +212,19 @@ describe('read-only HTTP paths on the read replica', () => {
     expect(await auditedClients()).toBeGreaterThan(0);
   });
 
+  it('shows an auditor the entries its own list call had to chain: those are read from the leader', async () => {
+    lag.ms = 100;
+    await replica.sample();
+    expect(await auditedClients()).toBe(0); // nothing left to chain: the (stale) replica answers
+    // Registering a client appends an entry that is not chained yet; the next list chains it
+    // and must show it, though the replica cannot have it yet.
+    const tsp = { url, services } as unknown as Parameters<typeof createTestClient>[0];
+    const merchant = await createTestClient(tsp, { role: 'acquirer' });
+    const res = await fetch(`${url}/v1/admin/audit?limit=100`, { headers: bearer(adminToken) });
+    const body = (await res.json()) as { data: unknown[] };
+    expect(body.data.some((e) => JSON.stringify(e).includes(merchant.clientId))).toBe(true);
+  });
+
   it('keeps deciding paths on the leader: a client registered while reads go to the replica can log in at once', async () => {
     lag.ms = 0;
     await replica.sample();

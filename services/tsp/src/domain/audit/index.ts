@@ -10,8 +10,10 @@ export type { AuditFilter } from '../../store/audit-query.repository';
 export interface AuditTrail {
   /**
    * Chained entries by `seq` ascending, filtered (`cursor_invalid` for a foreign cursor). Entries
-   * appended before the call are chained first; read from the replica when one is configured and
-   * within its lag bound (OPENTSP_READ_MAX_LAG_MS), so the newest entries may show a moment later.
+   * appended before the call are chained first. Read from the replica when one is configured and
+   * within its lag bound (OPENTSP_READ_MAX_LAG_MS), except when this call chained entries: those
+   * are on the leader only yet, and an auditor who just acted expects to see them. Entries that
+   * another process chained a moment earlier may show a moment later (within the bound).
    */
   list(filter: AuditFilter, page: { limit: number; cursor?: string }): Promise<{ data: ChainedAuditEntry[]; nextCursor: string | null }>;
   /** Re-computes the chain over a range and checks it against the signed checkpoints. */
@@ -20,11 +22,11 @@ export interface AuditTrail {
   createCheckpoint(): Promise<AuditCheckpoint>;
 }
 
-export function createAuditTrail(deps: { reads: () => Executor; audit: AuditLog; checkpoints: AuditCheckpoints }): AuditTrail {
+export function createAuditTrail(deps: { leader: Executor; reads: () => Executor; audit: AuditLog; checkpoints: AuditCheckpoints }): AuditTrail {
   return {
     async list(filter, page) {
-      await deps.audit.flush();
-      const { entries, nextCursor } = await listAuditEntries(deps.reads(), filter, page);
+      const chained = await deps.audit.flush();
+      const { entries, nextCursor } = await listAuditEntries(chained > 0 ? deps.leader : deps.reads(), filter, page);
       return { data: entries, nextCursor };
     },
     verify: (range) => deps.checkpoints.verify(range),
