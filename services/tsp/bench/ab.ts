@@ -1,4 +1,4 @@
-import type { RunningProcess } from './environment';
+import { runMain, type RunningProcess } from './environment';
 import { runLoad } from './load';
 import { accessToken, detokenizeBodies } from './pregenerate';
 import { seedBench } from './seeded-bench';
@@ -46,10 +46,4 @@ async function main(): Promise<void> {
     await bench.dispose();
   }
 }
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { buildCompiledTsp } from './environment';
+import { buildCompiledTsp, runMain } from './environment';
 import { runLoad } from './load';
 import { accessToken, detokenizeBodies } from './pregenerate';
 import { seedBench } from './seeded-bench';
@@ -32,21 +32,22 @@ const TICK_MS = 1000 / 100; // USER_HZ
 
 interface Counters {
   at: number;
-  cpuMs: { tsp: number; postgres: number; load: number };
+  cpuMs: { tsp: number; tspSystem: number; postgres: number; load: number };
   wal: { records: number; fpi: number; bytes: number };
   tables: Map<string, { ins: number; upd: number; hot: number; indexes: number }>;
 }
 
-function cpuMsOfTree(root: number): number {
+/** User + system CPU of `root` and its descendants, and the system part alone, in ms. */
+function cpuMsOfTree(root: number): { all: number; system: number } {
   const parents = new Map<number, number>();
-  const ticks = new Map<number, number>();
+  const ticks = new Map<number, [number, number]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parents.set(Number(entry), Number(fields[1]));
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+      ticks.set(Number(entry), [Number(fields[11]), Number(fields[12])]);
     } catch {
       // the process ended while we read
     }
@@ -56,9 +57,14 @@ function cpuMsOfTree(root: number): number {
     grew = false;
     for (const [pid, ppid] of parents) if (tree.has(ppid) && !tree.has(pid)) (tree.add(pid), (grew = true));
   }
-  let total = 0;
-  for (const pid of tree) total += ticks.get(pid) ?? 0;
-  return total * TICK_MS;
+  let user = 0;
+  let system = 0;
+  for (const pid of tree) {
+    const [u, s] = ticks.get(pid) ?? [0, 0];
+    user += u;
+    system += s;
+  }
+  return { all: (user + system) * TICK_MS, system: system * TICK_MS };
 }
 
 function parentOf(pid: number): number {
@@ -103,9 +109,10 @@ async function main(): Promise<void> {
       );
       const tables = new Map(rows.rows.map((r) => [r.t, { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), indexes: Number(r.idx) }]));
       const self = process.cpuUsage();
+      const tspCpu = cpuMsOfTree(tsp.child.pid!);
       return {
         at: Date.now(),
-        cpuMs: { tsp: cpuMsOfTree(tsp.child.pid!), postgres: cpuMsOfTree(postmaster), load: (self.user + self.system) / 1000 },
+        cpuMs: { tsp: tspCpu.all, tspSystem: tspCpu.system, postgres: cpuMsOfTree(postmaster).all, load: (self.user + self.system) / 1000 },
         wal: { records: Number(wal.r), fpi: Number(wal.f), bytes: Number(wal.b) },
         tables,
       };
@@ -131,7 +138,8 @@ async function main(): Promise<void> {
     out.push('');
     out.push('| CPU per detokenization | ms |');
     out.push('|---|---|');
-    for (const k of ['tsp', 'postgres', 'load'] as const) out.push(`| ${k === 'tsp' ? 'TSP cluster (primary + 2 workers)' : k === 'postgres' ? 'Postgres (every server process)' : 'load generator (autocannon)'} | ${per(s2.cpuMs[k], s1.cpuMs[k], s0.cpuMs[k]).toFixed(2)} |`);
+    const label = { tsp: 'TSP cluster (primary + 2 workers)', tspSystem: '— of which in the kernel (socket sends and receives, loopback TCP)', postgres: 'Postgres (every server process)', load: 'load generator (autocannon)' };
+    for (const k of ['tsp', 'tspSystem', 'postgres', 'load'] as const) out.push(`| ${label[k]} | ${per(s2.cpuMs[k], s1.cpuMs[k], s0.cpuMs[k]).toFixed(2)} |`);
     out.push('');
     out.push(`WAL per detokenization: ${per(s2.wal.records, s1.wal.records, s0.wal.records).toFixed(1)} records, ${per(s2.wal.fpi, s1.wal.fpi, s0.wal.fpi).toFixed(2)} full-page images, ${(per(s2.wal.bytes, s1.wal.bytes, s0.wal.bytes) / 1024).toFixed(2)} KiB`);
     out.push('');
@@ -157,10 +165,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -186,3 +186,14 @@ export const BENCH_ENV = {
   OPENTSP_OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32',
   LOG_LEVEL: 'warn',
 };
+
+/** Runs a bench script's `main`: exit 0 when it resolves, else its stack on stderr and exit 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
