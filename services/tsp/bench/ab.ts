@@ -10,6 +10,8 @@ import { seedBench } from './seeded-bench';
  * machine's drift (other jobs on the shared cores) falls on both alike. An entry is a compiled
  * TSP (`dist/main.js`, e.g. of `git archive HEAD` built with scripts/build.mjs) or
  * `src/cli/main.ts`. Both must run against the same schema. Only 127.0.0.1; bounded.
+ * `<entry>#N` runs that entry with `--workers N` instead of 2 (cluster sizing: the same build
+ * as A and B with different worker counts).
  */
 const [A, B] = [process.argv[2]!, process.argv[3]!];
 if (!A || !B) throw new Error('usage: tsx bench/ab.ts <entry A> <entry B> [rounds]');
@@ -19,13 +21,15 @@ async function main(): Promise<void> {
   const bench = await seedBench({ name: 'ab', tokens: 5_000 });
   const { services, parties, tokens } = bench;
   try {
-    const bodies = await detokenizeBodies(services, parties.wallet, tokens, 4_000 * ROUNDS);
+    // One fresh cryptogram per request: both builds, 5 s each per round, at up to ~1,000/s.
+    const bodies = await detokenizeBodies(services, parties.wallet, tokens, 10_000 * ROUNDS);
     // Chain the seeding's audit entries now: else the TSP's chainer works through that backlog
     // during the measured runs and its hashing is counted as detokenize's cost.
     await services.audit.flush();
     const clusters: Record<string, RunningProcess> = {};
-    for (const [name, entry] of [['A', A], ['B', B]] as const) {
-      clusters[name] = await bench.start(entry, ['serve', '--workers', '2']);
+    for (const [name, spec] of [['A', A], ['B', B]] as const) {
+      const [entry, workers = '2'] = spec.split('#');
+      clusters[name] = await bench.start(entry!, ['serve', '--workers', workers]);
     }
     const tok: Record<string, string> = {};
     for (const name of ['A', 'B']) tok[name] = await accessToken(clusters[name]!.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(`A ${JSON.stringify(results.A)} B ${JSON.stringify(results.B)}; used ${bodies.used()} of ${bodies.made}\n`);
+    // Past that, requests replay used cryptograms: cheap refusals that would count as throughput.
+    if (bodies.used() > bodies.made) throw new Error(`cryptograms ran out (${bodies.used()} of ${bodies.made}): the rounds after it measured replays`);
     const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / Math.max(1, xs.length);
     const wins = results.B!.filter((b, i) => b > results.A![i]!).length;
     process.stdout.write(`mean A ${mean(results.A!).toFixed(0)}/s, B ${mean(results.B!).toFixed(0)}/s: B/A ${(mean(results.B!) / Math.max(1, mean(results.A!))).toFixed(2)}; B won ${wins} of ${ROUNDS} rounds\n`);
