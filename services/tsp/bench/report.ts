@@ -21,6 +21,8 @@ export interface BenchReport {
   tspPeakProcessRssMiB?: number;
   /** How the TSP ran: `compiled` (dist/, as the docs recommend) or `source` (tsx). */
   tspBuild?: 'compiled' | 'source';
+  /** NODE_OPTIONS the TSP ran with (`--tsp-node-options`), when any. */
+  tspNodeOptions?: string;
   /** The machine's 1-minute load average when the run started and ended (others share it). */
   loadAverage?: { start: number; end: number };
   /** Wall time of the whole run, in seconds. */
@@ -54,6 +56,7 @@ export function markdownTable(report: BenchReport): string {
     `Run ${report.startedAt}${report.quick ? ' (quick)' : ''} on ${report.machine.cores} × ${report.machine.cpus}, ` +
       `${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.postgres}; ` +
       `${report.tokensSeeded.toLocaleString('en')} tokens seeded; TSP ${report.tspBuild ?? 'source'} ` +
+      (report.tspNodeOptions ? `with NODE_OPTIONS \`${report.tspNodeOptions}\` ` : '') +
       `(primary + ${report.machine.cores} workers), peak RSS ${report.tspPeakRssMiB} MiB for the cluster` +
       (report.tspPeakProcessRssMiB ? `, ${report.tspPeakProcessRssMiB} MiB for the largest process` : '') +
       (report.loadAverage ? `; load average ${report.loadAverage.start.toFixed(1)} at the start, ${report.loadAverage.end.toFixed(1)} at the end` : '') +

@@ -26,6 +26,8 @@ import { seedParties, seedTokens } from './seed';
  * measured side by side with their floors, in one run, on this machine, only against 127.0.0.1.
  * The TSP runs compiled (services/tsp/dist, built first) unless `--from-source` (tsx).
  * `pnpm bench --profile [--seconds S]`: CPU profiles of the hot paths (bench/profile.ts).
+ * `--tsp-node-options '<flags>'`: NODE_OPTIONS for the TSP's processes (its workers inherit
+ * them), e.g. `--max-old-space-size=160` to see what a heap cap does to memory and throughput.
  */
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -38,6 +40,7 @@ const SECONDS = argValue('--seconds') ?? (quick ? 5 : 15);
 const LEVELS = quick ? [16, 64] : [8, 32, 64, 128];
 const WORKERS = availableParallelism();
 const FROM_SOURCE = args.includes('--from-source');
+const TSP_NODE_OPTIONS = args.includes('--tsp-node-options') ? args[args.indexOf('--tsp-node-options') + 1] : undefined;
 
 
 async function main(): Promise<number> {
@@ -71,7 +74,7 @@ async function main(): Promise<number> {
 
     const port = await freePort();
     const tspEntry = FROM_SOURCE ? ENTRY.tsp : buildCompiledTsp();
-    const tsp = await startProcess(tspEntry, ['serve', '--workers', String(WORKERS)], { ...env, PORT: String(port) }, '/readyz');
+    const tsp = await startProcess(tspEntry, ['serve', '--workers', String(WORKERS)], { ...env, PORT: String(port), ...(TSP_NODE_OPTIONS ? { NODE_OPTIONS: TSP_NODE_OPTIONS } : {}) }, '/readyz');
     started.push(tsp);
     let peakRss = tsp.rssMiB();
     let peakProcessRss = tsp.largestProcessRssMiB();
@@ -201,6 +204,7 @@ async function main(): Promise<number> {
       tspPeakRssMiB: peakRss,
       tspPeakProcessRssMiB: peakProcessRss,
       tspBuild: FROM_SOURCE ? 'source' : 'compiled',
+      ...(TSP_NODE_OPTIONS ? { tspNodeOptions: TSP_NODE_OPTIONS } : {}),
       loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       wallSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
     };
