@@ -119,20 +119,18 @@ async function main(): Promise<void> {
       next += oldRows;
     }
     // This month's partition already exists (the migration made it) and holds the seeding's
-    // chained entries, which fill_month would drop: the same rows go into it by INSERT, at times
-    // from the month's start to just before the seeding, with the highest pk/seq (the chain head).
+    // chained entries, which fill_month would drop: the same rows (insert_audit_rows, fill.sql) go
+    // in through the parent, at times from the month's start to just before the seeding, with the
+    // highest pk/seq (the chain head).
+    const { step } = (await db.query<{ step: string }>(
+      `select greatest((select coalesce(min(at), now()) from audit_entries where at >= $1::timestamptz) - $1::timestamptz - interval '1 minute', interval '0')
+         / greatest($2::bigint, 1) as step`,
+      [current.toISOString(), CURRENT],
+    )).rows[0]!;
     jobs.push({
       label: `${partName(current)} (existing)`,
-      sql: `insert into audit_entries (pk, id, seq, at, actor, action, subject_type, subject_id, outcome, details, request_id, prev_hash, hash)
-        select g, 'aud_' || substr(md5(g::text), 1, 16), g, $1::timestamptz + (g - $2::bigint) * s.step,
-          jsonb_build_object('type', 'client', 'clientId', 'cli_acq_' || lpad((g % 40)::text, 12, '0')),
-          'token.detokenized', 'token', 'tok_' || substr(md5((g % 10000000)::text), 1, 20), 'success',
-          jsonb_build_object('merchantId', '898310048160001', 'channel', 'nfc', 'atc', (g % 65000) + 1, 'decisionId', 'rd_' || substr(md5(g::text), 17, 16)),
-          'req_' || substr(md5((g + 1)::text), 1, 20), md5(g::text) || md5((g - 1)::text), md5((g + 7)::text) || md5(g::text)
-        from (select greatest((select coalesce(min(at), now()) from audit_entries where at >= $1::timestamptz) - $1::timestamptz - interval '1 minute', interval '0')
-                / greatest($3::bigint, 1) as step) s,
-          generate_series($2::bigint, $2::bigint + $3::bigint - 1) g`,
-      params: [current.toISOString(), next, CURRENT],
+      sql: `call insert_audit_rows('audit_entries', $1::timestamptz, $2::interval, $3::bigint, $4::bigint)`,
+      params: [current.toISOString(), step, CURRENT, next],
     });
     const lastPk = next + CURRENT - 1;
     t = Date.now();

@@ -136,10 +136,10 @@ describe('POST /oauth2/token with client_secret_basic', () => {
       unknownMs.push(await timed(unknown));
     }
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-    // Both spend one scrypt (a dummy for the unknown id): medians within a factor of three.
-    // Without the dummy, an unknown id answers tens of times faster than a wrong secret.
-    expect(median(known) / median(unknownMs)).toBeGreaterThan(1 / 3);
-    expect(median(known) / median(unknownMs)).toBeLessThan(3);
+    // Both spend one scrypt (a dummy for the unknown id): medians within a factor of two.
+    // Without the dummy, an unknown id answers several times faster than a wrong secret.
+    expect(median(known) / median(unknownMs)).toBeGreaterThan(0.5);
+    expect(median(known) / median(unknownMs)).toBeLessThan(2);
   });
 
   it('audits refused token requests of known clients as auth.token denied', async () => {

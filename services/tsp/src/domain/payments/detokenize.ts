@@ -227,7 +227,7 @@ async function decide(
       success,
       // The refusal's entry, in case this request loses the race for the ATC. Only its code
       // is needed: the error itself (and its stack trace, ~1 % of a worker) is made on a loss.
-      refusalEntry(principal, request, { code: 'atc_replayed', extensions: {} }, attempt, requestId),
+      refusalEntry(principal, request, REPLAYED, attempt, requestId),
     );
     if (!written.counted) continue;
     // Lost the race for this ATC: the decision and the refusal's entry are stored (same statement).
@@ -329,8 +329,11 @@ function invalidCryptogram(): AccessError {
   return new AccessError('cryptogram_invalid', 'The cryptogram is not valid for this token and transaction.');
 }
 
+/** The ATC refusal, as its audit entry needs it before (and without) the error itself. */
+const REPLAYED = { code: 'atc_replayed', extensions: {} } as const satisfies Pick<TspError, 'code' | 'extensions'>;
+
 function replayed(): StateError {
-  return new StateError('atc_replayed', 'This cryptogram (ATC) was already used.');
+  return new StateError(REPLAYED.code, 'This cryptogram (ATC) was already used.');
 }
 
 function auditEntry(
