@@ -60,7 +60,7 @@ function shortPath(file: string): string {
  * and line through the bundle's source map, so a profile of what production runs still says
  * which of our files (or which bundled package) the time went to.
  */
-class FrameResolver {
+export class FrameResolver {
   private readonly maps = new Map<string, SourceMap | null>();
 
   resolve(frame: Frame): { file: string; line: number } | null {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { profileMarkdown, summarizeCpuProfile, type ProfileSummary } from './cpu-profile';
 import { buildCompiledTsp, type RunningProcess } from './environment';
@@ -24,6 +24,12 @@ export async function runProfile(args: string[]): Promise<number> {
   // `--paths detokenize,cryptogram,list,provisioning` (default: detokenize,provisioning).
   const pathsAt = args.indexOf('--paths');
   const paths = new Set((pathsAt >= 0 ? args[pathsAt + 1]! : 'detokenize,provisioning').split(','));
+  // `--keep`: the raw `.cpuprofile` files are copied next to the summary (for Chrome DevTools'
+  // call tree, or for inclusive times the summary's self times do not give).
+  const keep = args.includes('--keep');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = path.join(__dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
   const bar = new ProgressBar(3 + paths.size);
   const bench = await seedBench({ name: 'profile', tokens: 3_000 });
   const { work, services, parties, tokens } = bench;
@@ -46,6 +52,7 @@ export async function runProfile(args: string[]): Promise<number> {
       await tsp.stop(); // SIGTERM: the TSP stops cleanly and node writes the profile at exit
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
       if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
+      if (keep) copyFileSync(path.join(dir, file), path.join(resultsDir, `profile-${stamp}-${name}.cpuprofile`));
       return { result, summary: summarizeCpuProfile(path.join(dir, file), { fromUs, toUs }) };
     };
 
@@ -98,9 +105,7 @@ export async function runProfile(args: string[]): Promise<number> {
     await bench.closeSeeding();
 
     const markdown = sections.join('\n\n');
-    const resultsDir = path.join(__dirname, 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const jsonPath = path.join(resultsDir, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const jsonPath = path.join(resultsDir, `profile-${stamp}.json`);
     writeFileSync(jsonPath, `${JSON.stringify({ seconds, ...profiles }, null, 2)}\n`);
     bar.step('summarised');
     bar.finish();

@@ -33,18 +33,20 @@ export interface SeenCount {
 }
 
 const READ: PreparedStatement = {
-  name: 'detokenize_read_v1',
+  name: 'detokenize_read_v2',
   text: `select t.token_ref, t.token_pan, t.token_exp_month, t.token_exp_year,
       t.previous_token_exp_month, t.previous_token_exp_year, t.token_expiry_changed_at, t.card_ref, t.issuer_id, t.trid,
       t.requestor_client_id, t.status, t.assurance_method, t.channels, t.merchant_ids, t.par,
       c.dek_id as card_dek_id, c.ciphertext as card_ciphertext, c.exp_month::int as card_exp_month,
       c.exp_year::int as card_exp_year, c.status as card_status,
+      k.kek_version as card_kek_version, k.wrapped_key as card_wrapped_key,
       i.atc as iss_atc, i.amount as iss_amount, i.currency as iss_currency, i.merchant_id as iss_merchant_id,
       i.channel as iss_channel, i.transaction_type as iss_transaction_type,
       i.unpredictable_number as iss_unpredictable_number, i.expires_at as iss_expires_at, i.used_at as iss_used_at,
       coalesce(v.seen, 0)::int as vel_seen, coalesce(v.h1, 0)::int as vel_h1, coalesce(v.h24, 0)::int as vel_h24
     from tokens t
     left join cards c on c.card_ref = t.card_ref
+    left join data_keys k on k.id = c.dek_id
     left join cryptogram_issuances i on i.token_ref = t.token_ref and i.atc = $2::int
     left join lateral (
       select sum(count) filter (where bucket = $4::timestamptz) as seen,

@@ -54,6 +54,12 @@ export interface DetokenizeRow {
   card_exp_month: number | null;
   card_exp_year: number | null;
   card_status: string | null;
+  /**
+   * The card's data key as stored (wrapped under a KEK version), read with the token: most
+   * cards are not in a process's bounded key cache, and this spares their own round trip.
+   */
+  card_kek_version: number | null;
+  card_wrapped_key: Buffer | null;
   iss_atc: number | null;
   iss_amount: number | null;
   iss_currency: string | null;

@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { NotFoundError, ValidationError } from '../errors';
 import type { AuditActor } from '../store/audit-entries.table';
 import { cardsRepository, type CardRow } from '../store/cards.repository';
-import { deleteUnusedDataKey } from '../store/data-keys.repository';
+import { deleteUnusedDataKey, type WrappedDataKey } from '../store/data-keys.repository';
 import type { Executor } from '../store/transaction';
 import { aesGcmOpen, aesGcmSeal } from './aes-gcm';
 import type { DataKeys } from './data-keys';
@@ -94,6 +94,8 @@ export interface SealedCardColumns {
   ciphertext: Buffer | null;
   expMonth: number;
   expYear: number;
+  /** The data key's row, when read with the card (unwrapped unless cached; else it is read). */
+  wrappedKey?: WrappedDataKey | undefined;
 }
 
 export class CardVault {
@@ -168,11 +170,12 @@ export class CardVault {
   /**
    * The card from columns the caller already read (detokenize reads token, card and issuance
    * in one query), saving the second round trip of `readCard`. Same checks, same errors; the
-   * data key comes from the DEK cache, so the hot path does no further query.
+   * data key comes from the DEK cache or from the wrapped key read with the card, so the hot
+   * path does no further query.
    */
   async openSealedCard(executor: Executor, sealed: SealedCardColumns): Promise<CardSecret> {
     if (sealed.status !== 'active' || !sealed.dekId || !sealed.ciphertext) throw cardNotFound();
-    const key = await this.dataKeys.get(executor, sealed.dekId);
+    const key = await this.dataKeys.get(executor, sealed.dekId, sealed.wrappedKey);
     const data = openCard(key, sealed.cardRef, sealed.ciphertext);
     return new CardSecret(sealed.cardRef, sealed.issuerId, Pan.of(data.pan), sealed.expMonth, sealed.expYear, data.cardholderName);
   }

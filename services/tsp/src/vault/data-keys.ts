@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dataKeysRepository } from '../store/data-keys.repository';
+import { dataKeysRepository, type WrappedDataKey } from '../store/data-keys.repository';
 import type { Executor } from '../store/transaction';
 import { KeyCache } from '../util/bounded-cache';
 import { randomId } from './ids';
@@ -79,14 +79,15 @@ export class DataKeys {
   }
 
   /**
-   * The clear key of `dekId`: from the cache, else read and unwrapped. A key re-wrapped and
-   * its old KEK retired between our read and our unwrap is read once more.
+   * The clear key of `dekId`: from the cache, else unwrapped from `read` (the row as the
+   * caller read it with its record, sparing a round trip) or from the row read now. A key
+   * re-wrapped and its old KEK retired between the read and our unwrap is read once more.
    */
-  async get(executor: Executor, dekId: string): Promise<Buffer> {
+  async get(executor: Executor, dekId: string, read?: WrappedDataKey): Promise<Buffer> {
     const cached = this.cache.get(dekId);
     if (cached) return cached;
     for (let attempt = 0; ; attempt++) {
-      const row = await dataKeysRepository.find(executor, dekId);
+      const row = attempt === 0 && read?.id === dekId ? read : await dataKeysRepository.find(executor, dekId);
       if (!row) throw new VaultError();
       try {
         const unwrapped = await this.provider.unwrap(row.kekVersion, row.wrappedKey, wrapAad(row.id, row.kekVersion));

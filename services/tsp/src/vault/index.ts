@@ -54,6 +54,8 @@ export interface VaultServices {
   envelope: Envelope;
   /** Seal/open a record derived from a card under the card's own data key (it dies with the card). */
   cardBound: CardBoundSealer;
+  /** The data keys behind cards and sealed records, and their bounded cache of clear keys. */
+  dataKeys: DataKeys;
   /** Keyed PAN fingerprint and PAR. */
   fingerprints: PanFingerprints;
   /** Token number allocation within a token BIN range. */
@@ -124,6 +126,7 @@ export async function createVaultServices(ctx: ServiceContext, audit: AuditLog, 
     cards: new CardVault(dataKeys, fingerprints, audit),
     envelope,
     cardBound: new CardBoundSealer(dataKeys),
+    dataKeys,
     fingerprints,
     tokenNumbers,
     keys,

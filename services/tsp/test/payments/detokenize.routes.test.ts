@@ -9,6 +9,7 @@ import {
   type TestClient,
   type TestParties,
 } from '../../../../test/support/clients';
+import { dataKeysRepository } from '../../src/store/data-keys.repository';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
 import { auditEntriesOf, createTokenFixture, type TokenFixture, type TokenOptions } from './payment-fixtures';
 
@@ -173,6 +174,28 @@ describe('checkout: token → cryptogram → detokenize', () => {
     const second = await credentialsFor(token);
     expect((await detokenize(detokenizeBody(second))).status).toBe(200);
     expect((await detokenize(detokenizeBody(first))).status).toBe(200);
+  });
+});
+
+describe('detokenize costs one read and one write (DESIGN §8)', () => {
+  it("reads the card's data key with the token when the key is not cached: no statement of its own", async () => {
+    // The caller's own key is opened once per process (its own cache): warm it first.
+    expect((await detokenize(detokenizeBody(await credentialsFor(await walletToken())))).status).toBe(200);
+    const token = await walletToken();
+    const body = detokenizeBody(await credentialsFor(token));
+    // Production sees most cards for the first time in a process (a bounded cache, millions of cards).
+    tsp.services.vault.dataKeys.cache.clear();
+    const reads = jest.spyOn(dataKeysRepository, 'find');
+    try {
+      const res = await detokenize(body);
+      expect(res.status).toBe(200);
+      await expect(decryptWithSharedKey(res.body.encryptedCard, acquirer)).resolves.toEqual({ pan: token.pan, expMonth: 11, expYear: 2032 });
+      for (const c of reads.mock.calls) console.log('FINDCALL', c[1], new Error().stack);
+      expect(reads).not.toHaveBeenCalled();
+      expect(tsp.services.vault.dataKeys.cache.size).toBe(1);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 

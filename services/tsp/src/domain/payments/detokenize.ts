@@ -72,14 +72,15 @@ interface Attempt {
  * 5. risk rules (`detokenize_declined` with `reasonCodes`).
  *
  * Cost on success: two statements in autocommit and one durable commit (DESIGN §8;
- * store/detokenize.repository.ts): one read (token + card state + issuance + the token's
- * velocity counts), then, after the checks and the rules in memory, one AES-GCM decryption (its
- * data key read when not cached) and one JWE, one write storing the risk decision, counting the
- * detokenization, consuming the ATC and writing the success audit entry. A concurrent
- * detokenization of the same token that counted in between makes the write a no-op: read and
- * decide again. With an Idempotency-Key, the two statements run in a transaction with two more
- * (`withinCommit`: the card's key row is read to seal the answer under it, and it is stored).
- * Of two concurrent uses of one cryptogram exactly one consumes it; the other gets `atc_replayed`.
+ * store/detokenize.repository.ts): one read (token + card state and its wrapped data key +
+ * issuance + the token's velocity counts), then, after the checks and the rules in memory, one
+ * AES-GCM decryption (its data key unwrapped when not cached) and one JWE, one write storing the
+ * risk decision, counting the detokenization, consuming the ATC and writing the success audit
+ * entry. A concurrent detokenization of the same token that counted in between makes the write a
+ * no-op: read and decide again. With an Idempotency-Key, the two statements run in a transaction
+ * with two more (`withinCommit`: the card's key row is read to seal the answer under it, and it
+ * is stored). Of two concurrent uses of one cryptogram exactly one consumes it; the other gets
+ * `atc_replayed`.
  */
 export async function detokenize(
   deps: DetokenizeDeps,
@@ -370,6 +371,10 @@ async function openFundingCard(deps: DetokenizeDeps, trx: Executor, row: Detoken
       ciphertext: row.card_ciphertext,
       expMonth: row.card_exp_month ?? 0,
       expYear: row.card_exp_year ?? 0,
+      wrappedKey:
+        row.card_dek_id && row.card_kek_version !== null && row.card_wrapped_key
+          ? { id: row.card_dek_id, kekVersion: row.card_kek_version, wrappedKey: row.card_wrapped_key }
+          : undefined,
     });
   } catch {
     return deps.cards.readCard(trx, row.card_ref);
