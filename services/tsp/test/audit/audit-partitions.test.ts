@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createAuditLog } from '../../src/audit/audit-log';
+import { chainLinksUpdate } from '../../src/store/audit.repository';
 import { createLogger } from '../../src/observability/logger';
 import { maintainPartitions, migrateToLatest } from '../../src/store/migrate';
 import { startPartitionMaintenance } from '../../src/store/service-database';
@@ -78,6 +79,41 @@ describe('the audit log partitioned by month', () => {
     // The trigger is on every partition: even the owner, addressing the partition itself, is refused.
     await expect(sql`update ${sql.id(next)} set details = '{"x":1}'`.execute(db.owner.db)).rejects.toThrow(/append-only/);
     await expect(sql`delete from ${sql.id(next)}`.execute(db.owner.db)).rejects.toThrow(/append-only/);
+  });
+
+  it("chains an entry by probing its own month's partition only, however many months hold entries", async () => {
+    const audit = createAuditLog(db.db, logger, randomBytes(32));
+    await ensureMonthlyPartitions(db.owner.db, 'audit_entries', { from: monthsFromNow(-2), monthsAhead: 1 });
+    for (const month of [-2, -1, 1]) {
+      await sql`insert into audit_entries (id, at, actor, action, subject_type, subject_id, outcome, details)
+        select 'aud_probe_' || ${month}::int || '_' || g, ${monthsFromNow(month)}, '{"type":"cli"}', 'token.resume', 'token', 'tok_0000000000000001', 'success', '{}'
+        from generate_series(1, 50) g`.execute(db.db);
+    }
+    await audit.flush();
+    for (let i = 0; i < 3; i++) await audit.append(db.db, entry);
+    const pending = await sql<{ pk: number; at: string; at_ms: Date }>`select pk, at::text as at, at as at_ms from audit_entries where seq is null order by pk`.execute(db.db);
+    expect(pending.rows).toHaveLength(3);
+    const links = pending.rows.map((r, i) => ({ pk: Number(r.pk), at: r.at, atMs: r.at_ms.getTime(), seq: 1_000_000 + i, prevHash: 'p', hash: 'h' }));
+    // Run (EXPLAIN ANALYZE executes it) and rolled back: the entries stay unchained.
+    const rolledBack = new Error('rolled back');
+    let plan: unknown;
+    await db.db
+      .transaction()
+      .execute(async (tx) => {
+        plan = (await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${chainLinksUpdate(links)}`.execute(tx)).rows[0]!['QUERY PLAN'];
+        throw rolledBack;
+      })
+      .catch((err: unknown) => {
+        if (err !== rolledBack) throw err;
+      });
+    // Every scan that ran, by the partition it read.
+    const scanned: string[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (typeof node['Relation Name'] === 'string' && Number(node['Actual Loops']) > 0 && !String(node['Node Type']).startsWith('ModifyTable')) scanned.push(node['Relation Name']);
+      for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+    };
+    walk((plan as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+    expect(new Set(scanned)).toEqual(new Set([partitionName('audit_entries', monthsFromNow(0))]));
   });
 
   it('gives the service role no rights on the partitions themselves', async () => {
