@@ -11,7 +11,8 @@ import { seedBench } from './seeded-bench';
  * TSP (`dist/main.js`, e.g. of `git archive HEAD` built with scripts/build.mjs) or
  * `src/cli/main.ts`. Both must run against the same schema. Only 127.0.0.1; bounded.
  * `<entry>#N` runs that entry with `--workers N` instead of 2 (cluster sizing: the same build
- * as A and B with different worker counts).
+ * as A and B with different worker counts); `<entry>@<node flags>` (space-separated, after any
+ * `#N`) runs it under those node flags, which the workers inherit (e.g. GC sizing).
  */
 const [A, B] = [process.argv[2]!, process.argv[3]!];
 if (!A || !B) throw new Error('usage: tsx bench/ab.ts <entry A> <entry B> [rounds]');
@@ -28,8 +29,9 @@ async function main(): Promise<void> {
     await services.audit.flush();
     const clusters: Record<string, RunningProcess> = {};
     for (const [name, spec] of [['A', A], ['B', B]] as const) {
-      const [entry, workers = '2'] = spec.split('#');
-      clusters[name] = await bench.start(entry!, ['serve', '--workers', workers]);
+      const [build, flags] = spec.split('@');
+      const [entry, workers = '2'] = build!.split('#');
+      clusters[name] = await bench.start(entry!, ['serve', '--workers', workers], {}, flags ? flags.split(' ') : undefined);
     }
     const tok: Record<string, string> = {};
     for (const name of ['A', 'B']) tok[name] = await accessToken(clusters[name]!.url, parties.acquirer.clientId, parties.acquirer.clientSecret);

@@ -6,7 +6,7 @@ import { accessToken, detokenizeBodies } from './pregenerate';
 import { seedBench } from './seeded-bench';
 
 /**
- * `pnpm --filter @opentsp/tsp exec tsx bench/db-cost.ts [seconds]`: what ONE detokenization
+ * `pnpm --filter @opentsp/tsp exec tsx bench/db-cost.ts [seconds] [workers]`: what ONE detokenization
  * costs, counted rather than timed, so the figures hold on a busy machine too.
  *
  * A compiled `serve --workers 2` is driven at 32 connections for `seconds` (default 10) after a
@@ -28,6 +28,8 @@ import { seedBench } from './seeded-bench';
  * figure (a 5 s run once printed −0.22 ms, the 10 s run after it 0.29 ms).
  */
 const SECONDS = Number(process.argv[2] ?? 10);
+/** `[seconds] [workers]`: the TSP's worker count (default 2). */
+const WORKERS = Number(process.argv[3] ?? 2);
 /** How long backends may keep statistics before flushing them when idle (PGSTAT_IDLE_INTERVAL). */
 const STATS_FLUSH_MS = 11_000;
 const TICK_MS = 1000 / 100; // USER_HZ
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     const bodies = await detokenizeBodies(services, parties.wallet, tokens, 4_000 + SECONDS * 1_000);
     await services.audit.flush();
     await bench.closeSeeding();
-    const tsp = await bench.start(buildCompiledTsp(), ['serve', '--workers', '2']);
+    const tsp = await bench.start(buildCompiledTsp(), ['serve', '--workers', String(WORKERS)]);
     const token = await accessToken(tsp.url, parties.acquirer.clientId, parties.acquirer.clientSecret);
     await owner.connect();
     const postmaster = procStat((await owner.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid)!.ppid;
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push('| CPU per detokenization | ms |');
     out.push('|---|---|');
-    const label = { tsp: 'TSP cluster (primary + 2 workers)', tspSystem: '— of which in the kernel (socket sends and receives, loopback TCP)', postgres: 'Postgres (every server process)', load: 'load generator (autocannon)' };
+    const label = { tsp: `TSP cluster (primary + ${WORKERS} worker${WORKERS === 1 ? '' : 's'})`, tspSystem: '— of which in the kernel (socket sends and receives, loopback TCP)', postgres: 'Postgres (every server process)', load: 'load generator (autocannon)' };
     for (const k of ['tsp', 'tspSystem', 'postgres', 'load'] as const) out.push(`| ${label[k]} | ${per(s2.cpuMs[k], s1.cpuMs[k], s0.cpuMs[k]).toFixed(2)} |`);
     out.push('');
     out.push(`WAL per detokenization: ${per(s2.wal.records, s1.wal.records, s0.wal.records).toFixed(1)} records, ${per(s2.wal.fpi, s1.wal.fpi, s0.wal.fpi).toFixed(2)} full-page images, ${(per(s2.wal.bytes, s1.wal.bytes, s0.wal.bytes) / 1024).toFixed(2)} KiB`);
