@@ -1,3 +1,4 @@
+import { dataKeysRepository } from '../../src/store/data-keys.repository';
 import { DataKeys } from '../../src/vault/data-keys';
 import { openConfiguredKeyProvider } from '../../src/vault/configured-key-provider';
 import { startTestTsp, type TestTsp } from '../../../../test/support/tsp-harness';
@@ -23,6 +24,24 @@ describe('the DEK cache', () => {
   /** After the current job: where a wipe deferred past the work in progress has run. */
   const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
   const zeroed = (key: Buffer) => key.every((byte) => byte === 0);
+
+  it('unwraps a key from the row its caller read with the record, and reads the row afresh when that copy no longer opens', async () => {
+    const a = await create('owner_read_with_record');
+    await create('owner_evicts_it'); // a leaves the one-entry cache
+    const row = await dataKeysRepository.find(tsp.db.db, a.id);
+    const reads = jest.spyOn(dataKeysRepository, 'find');
+    try {
+      expect((await dataKeys.get(tsp.db.db, a.id, row)).equals(a.key)).toBe(true);
+      expect(reads).not.toHaveBeenCalled();
+      await create('owner_evicts_it_again');
+      // A copy read before a re-wrap whose old KEK has since been retired does not open: read again.
+      const stale = { ...row!, wrappedKey: Buffer.from(row!.wrappedKey).fill(7, 0, 8) };
+      expect((await dataKeys.get(tsp.db.db, a.id, stale)).equals(a.key)).toBe(true);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
 
   it('zeroes an evicted key, and reads it again from the database', async () => {
     const a = await create('owner_a');
