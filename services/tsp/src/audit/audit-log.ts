@@ -23,8 +23,12 @@ export interface AuditLog {
   startChainer(intervalMs?: number): () => Promise<void>;
 }
 
+/** The audit log refused an entry whose details hold a card number (nothing was written). */
 export class AuditDataError extends Error {
   override readonly name = 'AuditDataError';
+  constructor(readonly action: string) {
+    super(`audit details for ${action} contain a card number`);
+  }
 }
 
 export function createAuditLog(db: Executor, logger: Logger, chainKey?: Buffer): AuditLog {
@@ -39,11 +43,12 @@ export function createAuditLog(db: Executor, logger: Logger, chainKey?: Buffer):
   };
   return {
     async append(tx, entry) {
-      // Card data never enters the audit log (PCI DSS 4.0 req. 3.3, 10.2). A PAN reaching
-      // here is a programming error: refuse loudly rather than store it.
+      // Card data never enters the audit log (PCI DSS 4.0 req. 3.3, 10.2): refuse the entry.
+      // From our own code that is a defect (tests keep it out); from a caller's free text (a
+      // comment) the HTTP layer answers 400 validation_failed.
       const details = JSON.stringify(entry.details ?? {});
       if (containsCardNumber(details)) {
-        throw new AuditDataError(`audit details for ${entry.action} contain a card number`);
+        throw new AuditDataError(entry.action);
       }
       return auditRepository.append(tx, entry);
     },

@@ -2,6 +2,8 @@ import { maskPan } from '@opentsp/card';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { TspError, type ProblemCode } from '../errors';
+import { AuditDataError } from '../audit/audit-log';
+import { JsonBodyRefused } from './json-depth';
 import { problemFor, problemFromError, sendProblem } from './problem';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from '../store/database-errors';
 
@@ -41,6 +43,9 @@ const DETAIL: Partial<Record<ProblemCode, string>> = {
   validation_failed: 'The request does not match the API contract.',
 };
 
+const CARD_NUMBER_IN_TEXT =
+  'A text field holds what looks like a card number (16-19 digits passing the Luhn check): card data is accepted only encrypted, and never enters the audit log.';
+
 /**
  * The one error middleware, mounted last. It turns every error into an RFC 9457 problem and
  * never lets a stack trace, SQL text or card data reach the caller.
@@ -69,10 +74,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, problemFromError(databaseUnavailableError(), requestId, instance));
       return;
     }
+    // A card number in a caller's free text (a comment, a name) reached the audit log, which
+    // refuses it; nothing was written. The caller's mistake: card data comes only encrypted.
+    if (err instanceof AuditDataError) {
+      logger.warn({ requestId, action: err.action }, 'card number in free text refused');
+      sendProblem(res, problemFor('validation_failed', CARD_NUMBER_IN_TEXT, { requestId, instance }));
+      return;
+    }
     const e = (err ?? {}) as HttpLikeError;
     const bodyCode = e.type ? BODY_PARSER_CODES[e.type] : undefined;
     if (bodyCode) {
-      sendProblem(res, problemFor(bodyCode, DETAIL[bodyCode], { requestId, instance }));
+      sendProblem(res, problemFor(bodyCode, err instanceof JsonBodyRefused ? err.detail : DETAIL[bodyCode], { requestId, instance }));
       return;
     }
     const status = e.status ?? e.statusCode;

@@ -226,6 +226,29 @@ describe('client and issuer registry (admin API)', () => {
     });
   });
 
+  // Found by the contract fuzzer (seed 1400050033): both answered 500 internal_error.
+  it('refuses a comment holding a card number, or a lone surrogate, with a 400 problem, and changes nothing', async () => {
+    const created = await post('/v1/admin/clients', { role: 'admin', name: 'Commented', tokenEndpointAuthMethod: 'client_secret_basic' });
+    const id = created.body.client.clientId as string;
+    const pan = '6221269900007890000'; // Luhn-valid, 19 digits
+    const withPan = await post(`/v1/admin/clients/${id}/suspend`, { comment: `card ${pan} reported lost` });
+    expect({ status: withPan.status, code: withPan.body.code }).toEqual({ status: 400, code: 'validation_failed' });
+    expect(withPan.text).not.toContain(pan);
+    expect(withPan.body.detail).toMatch(/card number/);
+    // A UTF-16 surrogate with no partner is not Unicode (RFC 7493, I-JSON): no text field may hold one.
+    const lone = await request(tsp.url).post(`/v1/admin/clients/${id}/suspend`).set(bearer(admin)).set('Content-Type', 'application/json').send('{"comment":"\\ud800"}');
+    expect({ status: lone.status, code: lone.body.code }).toEqual({ status: 400, code: 'validation_failed' });
+    expect(lone.body.detail).toMatch(/surrogate/);
+    // A pair is a character like any other.
+    const pair = await request(tsp.url).post(`/v1/admin/clients/${id}/suspend`).set(bearer(admin)).set('Content-Type', 'application/json').send('{"comment":"ok \\ud83d\\ude00"}');
+    expect(pair.status).toBe(200);
+    const rows = await tsp.db.db.selectFrom('audit_entries').select(['action', 'details']).where('subject_id', '=', id).orderBy('pk').execute();
+    expect(rows).toEqual([
+      { action: 'client.create', details: expect.anything() },
+      { action: 'client.suspend', details: { comment: 'ok \u{1F600}' } },
+    ]);
+  });
+
   it('lists the token requestors an issuer may push to: active wallets and cof merchants by name', async () => {
     const suspended = await createTestClient(tsp, { role: 'wallet', name: 'AAA Suspended Wallet' });
     await tsp.services.identity.clients.suspend({ actor: { type: 'system' } }, suspended.clientId);

@@ -47,7 +47,8 @@ async function apply(tx: Executor, ctx: TokenContext, row: TokenRow, transition:
     cause,
     previousStatus: row.status,
     reason: input.reason,
-    // The comment is free text from the caller: the audit log itself refuses card numbers.
+    // The comment is free text from the caller: the audit log refuses a card number in it, and
+    // the caller gets 400 validation_failed (http/error-handler.ts).
     ...(input.comment ? { details: { comment: input.comment } } : {}),
   });
   return changed;
