@@ -84,9 +84,10 @@ export interface ChainLink {
 export function chainLinksUpdate(links: ChainLink[]) {
   const values = sql.join(links.map((l) => sql`(${l.pk}::bigint, ${l.at}::timestamptz, ${l.seq}::bigint, ${l.prevHash}, ${l.hash})`));
   // The span as constants, so the months outside it are pruned when the statement is planned.
-  // A Date drops the microseconds: the span reaches 1 ms past the last one.
-  const from = new Date(Math.min(...links.map((l) => l.atMs)));
-  const to = new Date(Math.max(...links.map((l) => l.atMs)) + 1);
+  // A Date keeps milliseconds only: the span reaches a millisecond beyond each end, whichever
+  // way the driver rounded the microseconds.
+  const from = new Date(Math.min(...links.map((l) => l.atMs)) - 1);
+  const to = new Date(Math.max(...links.map((l) => l.atMs)) + 2);
   return sql`update audit_entries as a set seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
     from (values ${values}) as v(pk, at, seq, prev_hash, hash)
     where a.pk = v.pk and a.at = v.at and a.at >= ${from.toISOString()}::timestamptz and a.at < ${to.toISOString()}::timestamptz`;
