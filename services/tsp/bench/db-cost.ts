@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
+import { measureDurableFloor } from './durable-floor';
 import { buildCompiledTsp, runMain } from './environment';
 import { runLoad } from './load';
 import { accessToken, detokenizeBodies } from './pregenerate';
@@ -167,6 +168,29 @@ async function main(): Promise<void> {
     }
     out.push(`| all | | | | | ${entries.toFixed(1)} |`);
     out.push('', ...(await statements.report(granted)));
+
+    // The durable floor on the same server, counted the same way: what Postgres needs for the
+    // least durable work a detokenization could be (one read, one update, one insert, commit).
+    // The TSP stays up, idle: its background work is in the idle window subtracted below.
+    const walLsn = async () => (await owner.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]!.lsn;
+    const lsnBytes = (lsn: string) => {
+      const [hi, lo] = lsn.split('/');
+      return parseInt(hi!, 16) * 2 ** 32 + parseInt(lo!, 16);
+    };
+    let f0 = { at: 0, cpu: 0, wal: 0 };
+    const floor = await measureDurableFloor(bench.env.DATABASE_URL!, 20, SECONDS, undefined, async () => {
+      f0 = { at: Date.now(), cpu: cpuMsOfTree(postmaster).all, wal: lsnBytes(await walLsn()) };
+    });
+    const f1 = { at: Date.now(), cpu: cpuMsOfTree(postmaster).all, wal: lsnBytes(await walLsn()) };
+    const idlePerMs = (s1.cpuMs.postgres - s0.cpuMs.postgres) / (s1.at - s0.at);
+    const floorTx = floor.requests;
+    const floorCpu = (f1.cpu - f0.cpu - idlePerMs * (f1.at - f0.at)) / Math.max(1, floorTx);
+    const detokCpu = per(s2.cpuMs.postgres, s1.cpuMs.postgres, s0.cpuMs.postgres);
+    out.push(
+      '',
+      `The durable floor on the same server (${floor.name}, ${SECONDS} s, after its tables are filled): ${floorTx} transactions (${floor.rps}/s);`,
+      `Postgres CPU ${floorCpu.toFixed(2)} ms and ${((f1.wal - f0.wal) / Math.max(1, floorTx) / 1024).toFixed(2)} KiB of WAL per transaction: a detokenization costs Postgres ${(detokCpu / Math.max(0.001, floorCpu)).toFixed(1)}× the floor's CPU.`,
+    );
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
     await owner.end().catch(() => undefined);

@@ -44,7 +44,14 @@ function hasPgbench(): boolean {
  * Driven by `pgbench -M prepared` (bench/durable-floor.sql) when pgbench is on the PATH, else
  * by the same transaction through `pg` with named prepared statements; the row says which.
  */
-export async function measureDurableFloor(url: string, connections: number, seconds: number, rows = 100_000): Promise<LoadResult> {
+export async function measureDurableFloor(
+  url: string,
+  connections: number,
+  seconds: number,
+  rows = 100_000,
+  /** Runs once the tables are filled, just before the load (db-cost reads its counters here). */
+  afterSetup?: () => Promise<void>,
+): Promise<LoadResult> {
   const setup = new pg.Client({ connectionString: url });
   await setup.connect();
   try {
@@ -52,6 +59,7 @@ export async function measureDurableFloor(url: string, connections: number, seco
   } finally {
     await setup.end();
   }
+  await afterSetup?.();
   try {
     return hasPgbench() ? await viaPgbench(url, connections, seconds, rows) : await viaPg(url, connections, seconds, rows);
   } finally {
