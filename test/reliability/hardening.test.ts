@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { startTestTsp, type TestTsp } from '../support/tsp-harness';
-import { jsonDepthExceeds } from '../../services/tsp/src/http/json-depth';
+import { jsonDepthExceeds } from '../../services/tsp/src/http/json-body-scan';
 
 /**
  * Hardening against hostile clients (issue 11), on the production HTTP server

@@ -2069,11 +2069,12 @@ export interface components {
         };
         LifecycleRequest: {
             reason: components["schemas"]["LifecycleReason"];
-            /** @description Free text for the audit log and customer service (no card data). */
+            /** @description Free text for the audit log and customer service. No card data: a card number in it is refused with `validation_failed`. */
             comment?: string;
         };
         CardLifecycleRequest: {
             reason: components["schemas"]["LifecycleReason"];
+            /** @description Free text for the audit log and customer service. No card data: a card number in it is refused with `validation_failed`. */
             comment?: string;
             /** @description Only these tokens of the card; default every token of the card. */
             tokenRefs?: components["schemas"]["TokenRef"][];
@@ -2336,6 +2337,7 @@ export interface components {
         /** @description A client secret (`client_secret_basic`). Shown once; stored by the TSP as a slow hash. */
         ClientSecret: string;
         AdminCommentRequest: {
+            /** @description Free text for the audit log. No card data: a card number in it is refused with `validation_failed`. */
             comment?: string;
         };
         RotateClientSecretRequest: {

@@ -9,7 +9,7 @@ import { rateLimit } from './rate-limit';
 import { enforceContractSecurity } from './contract-security';
 import { errorHandler, notImplemented } from './error-handler';
 import { cors } from './cors';
-import { verifyJsonDepth } from './json-depth';
+import { verifyJsonBody } from './json-body-scan';
 import { idempotency } from './idempotency';
 import { idempotencyOptions } from './idempotency-store';
 import { loadOpenApiSpec, loadValidatorSpec } from './openapi-spec';
@@ -86,7 +86,7 @@ export function createApp(deps: AppDependencies): Express {
   // verify signatures over the exact bytes received.
   app.use(consoleRoutes({ config, sandbox: services.sandbox }));
   // Depth is checked on the raw bytes before JSON.parse: a 10,000-deep body costs one scan, not a stack overflow.
-  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: verifyJsonDepth() }));
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'], verify: verifyJsonBody() }));
   app.use(express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' }));
 
   const spec = loadOpenApiSpec();

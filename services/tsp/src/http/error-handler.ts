@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { TspError, type ProblemCode } from '../errors';
 import { AuditDataError } from '../audit/audit-log';
-import { JsonBodyRefused } from './json-depth';
+import { JsonBodyRefused } from './json-body-scan';
 import { problemFor, problemFromError, sendProblem } from './problem';
 import { DATABASE_RETRY_AFTER_SECONDS, databaseUnavailableError, isDatabaseUnavailable } from '../store/database-errors';
 

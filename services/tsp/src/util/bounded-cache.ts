@@ -74,8 +74,9 @@ export class KeyCache extends BoundedCache<Buffer> {
    * buffers (`Buffer.from`, `Buffer.concat`, decipher output) as slices of shared 8 KiB slabs
    * (`Buffer.poolSize`), and a slice keeps its whole slab alive: 10,000 cached 32-byte data keys
    * could hold up to 80 MiB per process (in a soak worker, every cached key held a slab of its
-   * own), and the soak's RSS kept climbing as new cards filled the cache (docs/reliability.md). The slab's other bytes, whatever else was allocated there,
-   * would have lived as long. `Buffer.alloc` is never pooled. The caller still owns `key`.
+   * own), and the soak's RSS kept climbing as new cards filled the cache (docs/reliability.md).
+   * The slab's other bytes, whatever else was allocated there, would have lived as long.
+   * `Buffer.alloc` is never pooled. The caller still owns `key`.
    */
   override set(id: string, key: Buffer): Buffer {
     const own = Buffer.alloc(key.length);

@@ -91,9 +91,9 @@ describe('the audit log partitioned by month', () => {
     }
     await audit.flush();
     for (let i = 0; i < 3; i++) await audit.append(db.db, entry);
-    const pending = await sql<{ pk: number; at: string; at_ms: Date }>`select pk, at::text as at, at as at_ms from audit_entries where seq is null order by pk`.execute(db.db);
+    const pending = await sql<{ pk: number; at: Date }>`select pk, at from audit_entries where seq is null order by pk`.execute(db.db);
     expect(pending.rows).toHaveLength(3);
-    const links = pending.rows.map((r, i) => ({ pk: Number(r.pk), at: r.at, atMs: r.at_ms.getTime(), seq: 1_000_000 + i, prevHash: 'p', hash: 'h' }));
+    const links = pending.rows.map((r, i) => ({ pk: Number(r.pk), atMs: r.at.getTime(), seq: 1_000_000 + i, prevHash: 'p', hash: 'h' }));
     // Run (EXPLAIN ANALYZE executes it) and rolled back: the entries stay unchained.
     const rolledBack = new Error('rolled back');
     let plan: unknown;

@@ -1,6 +1,6 @@
-import { scanJsonBody } from '../../src/http/json-depth';
+import { scanJsonBody } from '../../src/http/json-body-scan';
 
-/** The raw-body scan before JSON.parse (json-depth.ts): nesting depth and lone surrogates. */
+/** The raw-body scan before JSON.parse (json-body-scan.ts): nesting depth and lone surrogates. */
 describe('the raw JSON body scan', () => {
   const scan = (text: string) => scanJsonBody(Buffer.from(text, 'utf8'), 32);
 

@@ -94,10 +94,10 @@ function hex4(raw: Buffer, at: number): number {
  *
  * @example
  * ```ts
- * app.use(express.json({ limit: '64kb', verify: verifyJsonDepth() }));
+ * app.use(express.json({ limit: '64kb', verify: verifyJsonBody() }));
  * ```
  */
-export function verifyJsonDepth(maxDepth = MAX_JSON_DEPTH): (req: IncomingMessage, res: unknown, raw: Buffer) => void {
+export function verifyJsonBody(maxDepth = MAX_JSON_DEPTH): (req: IncomingMessage, res: unknown, raw: Buffer) => void {
   return (_req, _res, raw) => {
     const found = scanJsonBody(raw, maxDepth);
     if (found === 'too_deep') throw new JsonTooDeepError(maxDepth);
